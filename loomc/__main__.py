@@ -1,0 +1,5 @@
+"""``python -m loomc`` is the ``loomc`` command."""
+
+from loomc.cli import main
+
+main()

@@ -1,0 +1,488 @@
+"""Joint placement and routing as one CP-SAT model.
+
+The model works on plain data (:class:`PnRProblem`), never on MLIR or graphs:
+``loomc.mapper`` turns the DFG/ADG graphs into a problem (tech-mapping gives the
+:class:`Match` list, the ADG gives the port-level routing arcs) and turns the
+:class:`PnRSolution` back into a mapping.
+
+Formulation (spec-mapper-algorithm.md "CP-SAT Integration / Full-Problem Mode",
+constraint classes of spec-mapper-model.md):
+
+* **Placement (C1).** One boolean per :class:`Match`.  A match places one DFG
+  node, or a whole operation group, on one hardware node and fixes the port
+  binding (positional binding, spec-mapper-model.md C2).  Every DFG node is
+  covered by exactly one chosen match.  Matches consume named resources
+  (``pe:<n>`` capacity 1, ``tpe:<n>`` capacity ``num_instruction`` (C5.1),
+  memory ``ld``/``st``/``region`` counts (C4.4, C4.5)), each bounded.
+* **Routing (C3).** Each DFG value with its consumers is a :class:`Net`.  Every
+  consumer is one commodity with a boolean flow per usable arc and flow
+  conservation at every port; its supply and demand are the port literals of
+  the chosen source and sink matches.  A net's arcs are the union of its
+  commodities' flows, so fan-out branches only where the hardware lets one
+  input reach several outputs (a switch broadcast, C3.6): an ADG output port has
+  a single physical wire.  Sinks that a group match keeps inside one PE need no
+  route.
+* **Sharing (C4.1, C4.2).** A native port carries at most one net; a tagged
+  port at most ``2**tag_bits`` nets, each with a distinct tag.  A value feeding
+  an operation placed on a temporal PE must carry that instruction's tag, and
+  the instruction tags of one temporal PE are distinct (C5.3, C5.4).
+* **Objective.** Weighted routing hops plus match costs (placement pressure and
+  temporal terms are folded into match costs by the caller).
+
+Every constraint can be switched off per DFG node through an assumption literal
+("node v must be placed"), so an infeasible problem yields a small conflicting
+set of DFG nodes from ``SufficientAssumptionsForInfeasibility``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+# --------------------------------------------------------------------------- problem
+
+
+@dataclass(frozen=True)
+class Arc:
+    """A directed hop between two hardware ports: a physical wire (output port →
+    input port) or a legal path inside a routing node (input port → output port)."""
+
+    src: int
+    dst: int
+    weight: int = 1
+
+
+@dataclass(frozen=True)
+class Match:
+    """One way to place DFG node(s) on one hardware node.
+
+    ``inputs``/``outputs`` bind external DFG ports to hardware ports as
+    ``(sw_node, port_index, hw_port)``; a DFG port of a covered node that is not
+    listed is internal to the match (an edge inside a multi-op PE body).
+    """
+
+    hw_node: int
+    sw_nodes: tuple[int, ...]
+    inputs: tuple[tuple[int, int, int], ...]
+    outputs: tuple[tuple[int, int, int], ...]
+    uses: tuple[tuple[str, int], ...] = ()
+    #: id of the temporal PE whose instruction this match occupies, if any
+    temporal_pe: int | None = None
+    cost: int = 0
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A net endpoint: a DFG node port (placed by matches) or a fixed hardware
+    port (a module I/O sentinel bound positionally)."""
+
+    sw_node: int | None = None
+    index: int = 0
+    hw_port: int | None = None
+
+    @property
+    def is_fixed(self) -> bool:
+        return self.hw_port is not None
+
+
+@dataclass(frozen=True)
+class Net:
+    """One DFG value: its producer port and every consumer port."""
+
+    name: str
+    source: Endpoint
+    sinks: tuple[Endpoint, ...]
+
+
+@dataclass(frozen=True)
+class PnRProblem:
+    """Everything the CP-SAT model needs, as integers."""
+
+    num_ports: int
+    #: tag bits per hardware port; 0 for a native (exclusive) port
+    port_tag_bits: tuple[int, ...]
+    arcs: tuple[Arc, ...]
+    num_sw_nodes: int
+    matches: tuple[Match, ...]
+    nets: tuple[Net, ...]
+    resource_capacity: tuple[tuple[str, int], ...] = ()
+    #: tag bits of each temporal PE's instruction tags
+    temporal_tag_bits: tuple[tuple[int, int], ...] = ()
+    #: arcs usable per net (None: all arcs) — the caller's pruning for scale
+    net_arcs: tuple[tuple[int, ...] | None, ...] | None = None
+
+
+@dataclass(frozen=True)
+class SolveParams:
+    """Solver settings.  Reproducible by default: a seed, a deterministic time
+    limit and interleaved search give identical results run to run."""
+
+    seed: int = 0
+    deterministic_time: float = 60.0
+    wall_time: float | None = None
+    num_workers: int = 2
+    reproducible: bool = True
+    log_progress: Callable[[str], None] | None = None
+
+
+@dataclass(frozen=True)
+class PnRSolution:
+    """Outcome of one solve; ``status`` is a CP-SAT status name."""
+
+    status: str
+    objective: float | None
+    bound: float | None
+    wall_time: float
+    #: chosen match index per DFG node (same index for all members of a group)
+    node_match: tuple[int, ...] = ()
+    #: per net: per sink, the ordered hardware arcs (index into problem.arcs);
+    #: an empty path means the sink is internal to a match
+    routes: tuple[tuple[tuple[int, ...], ...], ...] = ()
+    #: per net: the tag it carries (None where it touches no tagged port)
+    net_tags: tuple[int | None, ...] = ()
+    #: per DFG node on a temporal PE: its instruction tag
+    instruction_tags: tuple[tuple[int, int], ...] = ()
+    #: DFG nodes in a conflicting set, when infeasible
+    conflict: tuple[int, ...] = ()
+
+    @property
+    def feasible(self) -> bool:
+        return self.status in ("OPTIMAL", "FEASIBLE")
+
+    @property
+    def gap(self) -> float | None:
+        if self.objective is None or self.bound is None:
+            return None
+        if self.objective == 0:
+            return 0.0
+        return max(0.0, (self.objective - self.bound) / abs(self.objective))
+
+
+# --------------------------------------------------------------------------- model
+
+
+@dataclass
+class _Model:
+    """The CP-SAT model with handles on its variables, for extraction."""
+
+    problem: PnRProblem
+    cp: cp_model.CpModel = field(default_factory=cp_model.CpModel)
+    match_lit: list[cp_model.IntVar] = field(default_factory=list)
+    assume: list[cp_model.IntVar] = field(default_factory=list)
+    flow: dict[tuple[int, int, int], cp_model.IntVar] = field(default_factory=dict)
+    net_arc: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)
+    net_tag: dict[int, cp_model.IntVar] = field(default_factory=dict)
+    itag: dict[int, cp_model.IntVar] = field(default_factory=dict)
+
+
+def _port_literals(
+    m: _Model, end: Endpoint, outputs: bool
+) -> dict[int, list[cp_model.IntVar]] | None:
+    """Hardware port → literals of matches that bind ``end`` there; None if fixed."""
+    if end.is_fixed:
+        return None
+    table: dict[int, list[cp_model.IntVar]] = defaultdict(list)
+    for mi, match in enumerate(m.problem.matches):
+        if end.sw_node not in match.sw_nodes:
+            continue
+        for sw, idx, port in match.outputs if outputs else match.inputs:
+            if sw == end.sw_node and idx == end.index:
+                table[port].append(m.match_lit[mi])
+    return table
+
+
+def _bool_of_sum(cp: cp_model.CpModel, lits: Sequence[cp_model.IntVar], name: str):
+    """A boolean equal to the sum of mutually exclusive literals."""
+    b = cp.NewBoolVar(name)
+    cp.Add(sum(lits) == b)
+    return b
+
+
+def _and(cp: cp_model.CpModel, a, b, name: str):
+    r = cp.NewBoolVar(name)
+    cp.AddBoolAnd([a, b]).OnlyEnforceIf(r)
+    cp.AddBoolOr([a.Not(), b.Not()]).OnlyEnforceIf(r.Not())
+    return r
+
+
+def build_model(problem: PnRProblem) -> _Model:
+    """Encode ``problem`` as CP-SAT (see module docstring for the formulation)."""
+    m = _Model(problem)
+    cp = m.cp
+    arcs = problem.arcs
+
+    # -- placement: one literal per match; each DFG node covered once (if assumed)
+    m.match_lit = [cp.NewBoolVar(f"match{i}") for i in range(len(problem.matches))]
+    m.assume = [cp.NewBoolVar(f"place{v}") for v in range(problem.num_sw_nodes)]
+    covering: dict[int, list[cp_model.IntVar]] = defaultdict(list)
+    for mi, match in enumerate(problem.matches):
+        for v in match.sw_nodes:
+            covering[v].append(m.match_lit[mi])
+    placed = []
+    for v in range(problem.num_sw_nodes):
+        lits = covering.get(v, [])
+        cp.Add(sum(lits) <= 1)
+        cp.Add(sum(lits) == 1).OnlyEnforceIf(m.assume[v])
+        placed.append(_bool_of_sum(cp, lits, f"placed{v}") if lits else None)
+    # group atomicity: a chosen group match covers all its members (implied by
+    # exclusivity above since each member is covered by exactly one match)
+
+    # -- resources (C4.3–C4.5, C5.1, one op per non-temporal PE)
+    usage: dict[str, list] = defaultdict(list)
+    for mi, match in enumerate(problem.matches):
+        for key, amount in match.uses:
+            usage[key].append(amount * m.match_lit[mi])
+    for key, cap in problem.resource_capacity:
+        if key in usage:
+            cp.Add(sum(usage[key]) <= cap)
+
+    # -- routing
+    out_arcs: dict[int, list[int]] = defaultdict(list)
+    in_arcs: dict[int, list[int]] = defaultdict(list)
+    for ai, arc in enumerate(arcs):
+        out_arcs[arc.src].append(ai)
+        in_arcs[arc.dst].append(ai)
+
+    port_users: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
+    for ni, net in enumerate(problem.nets):
+        allowed = (
+            problem.net_arcs[ni]
+            if problem.net_arcs is not None and problem.net_arcs[ni] is not None
+            else range(len(arcs))
+        )
+        allowed_set = set(allowed)
+        src_ports = _port_literals(m, net.source, outputs=True)
+        if src_ports is not None and not src_ports:
+            # the producer has no match exposing this output: nothing can route it
+            src_placed = cp.NewConstant(0)
+        elif src_ports is None:
+            src_placed = cp.NewConstant(1)
+        else:
+            src_placed = placed[net.source.sw_node]
+
+        for ai in sorted(allowed_set):
+            m.net_arc[ni, ai] = cp.NewBoolVar(f"n{ni}a{ai}")
+        for ki, sink in enumerate(net.sinks):
+            snk_ports = _port_literals(m, sink, outputs=False)
+            if snk_ports is None:
+                need = src_placed
+                demand = {sink.hw_port: need}
+            else:
+                routed = (
+                    _bool_of_sum(cp, [lit for ls in snk_ports.values() for lit in ls],
+                                 f"ext{ni}_{ki}")
+                    if snk_ports else cp.NewConstant(0)
+                )
+                need = _and(cp, routed, src_placed, f"need{ni}_{ki}")
+                demand = {
+                    p: _and(cp, _bool_of_sum(cp, ls, f"d{ni}_{ki}_{p}"), need,
+                            f"dm{ni}_{ki}_{p}")
+                    for p, ls in snk_ports.items()
+                }
+            if src_ports is None:
+                supply = {net.source.hw_port: need}
+            else:
+                supply = {
+                    p: _and(cp, _bool_of_sum(cp, ls, f"s{ni}_{ki}_{p}"), need,
+                            f"sp{ni}_{ki}_{p}")
+                    for p, ls in src_ports.items()
+                }
+            flows = {}
+            for ai in sorted(allowed_set):
+                f = cp.NewBoolVar(f"f{ni}_{ki}_{ai}")
+                cp.AddImplication(f, m.net_arc[ni, ai])
+                flows[ai] = f
+                m.flow[ni, ki, ai] = f
+            touched = set(demand) | set(supply)
+            for ai in allowed_set:
+                touched.add(arcs[ai].src)
+                touched.add(arcs[ai].dst)
+            for p in touched:
+                inflow = sum(flows[a] for a in in_arcs.get(p, ()) if a in flows)
+                outflow = sum(flows[a] for a in out_arcs.get(p, ()) if a in flows)
+                cp.Add(inflow - outflow == demand.get(p, 0) - supply.get(p, 0))
+                # a flow never passes through its own sink or source port
+                if p in demand:
+                    cp.Add(outflow == 0)
+                if p in supply:
+                    cp.Add(inflow == 0)
+        # a net's arc is used only if some commodity flows on it
+        for ai in allowed_set:
+            lits = [m.flow[ni, ki, ai] for ki in range(len(net.sinks))]
+            cp.AddBoolOr(lits).OnlyEnforceIf(m.net_arc[ni, ai])
+        # port usage of this net
+        by_port: dict[int, list] = defaultdict(list)
+        for ai in allowed_set:
+            by_port[arcs[ai].src].append(m.net_arc[ni, ai])
+            by_port[arcs[ai].dst].append(m.net_arc[ni, ai])
+        for p, lits in by_port.items():
+            u = cp.NewBoolVar(f"u{ni}_{p}")
+            cp.AddMaxEquality(u, lits)
+            port_users[p].append((ni, u))
+
+    # -- sharing: native ports exclusive, tagged ports distinct tags (C4.1, C4.2)
+    max_tag_bits = max(problem.port_tag_bits, default=0)
+    for p, users in port_users.items():
+        bits = problem.port_tag_bits[p]
+        if bits == 0:
+            cp.Add(sum(u for _, u in users) <= 1)
+            continue
+        cp.Add(sum(u for _, u in users) <= 2**bits)
+        for ni, _ in users:
+            if ni not in m.net_tag:
+                m.net_tag[ni] = cp.NewIntVar(0, 2**max_tag_bits - 1, f"tag{ni}")
+            cp.Add(m.net_tag[ni] < 2**bits)
+        for (n1, u1), (n2, u2) in itertools.combinations(users, 2):
+            cp.Add(m.net_tag[n1] != m.net_tag[n2]).OnlyEnforceIf([u1, u2])
+
+    # -- temporal PEs: instruction tags distinct per PE; inputs carry that tag
+    tpe_bits = dict(problem.temporal_tag_bits)
+    on_tpe: dict[tuple[int, int], list] = defaultdict(list)
+    for mi, match in enumerate(problem.matches):
+        if match.temporal_pe is not None:
+            for v in match.sw_nodes:
+                on_tpe[v, match.temporal_pe].append(m.match_lit[mi])
+    per_tpe: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
+    for (v, tpe), lits in sorted(on_tpe.items()):
+        if v not in m.itag:
+            m.itag[v] = cp.NewIntVar(0, 2 ** max(tpe_bits.values(), default=1) - 1, f"it{v}")
+        b = _bool_of_sum(cp, lits, f"on{v}_{tpe}")
+        cp.Add(m.itag[v] < 2 ** tpe_bits.get(tpe, 1)).OnlyEnforceIf(b)
+        per_tpe[tpe].append((v, b))
+    for members in per_tpe.values():
+        for (v1, b1), (v2, b2) in itertools.combinations(members, 2):
+            cp.Add(m.itag[v1] != m.itag[v2]).OnlyEnforceIf([b1, b2])
+    for ni, net in enumerate(problem.nets):
+        for sink in net.sinks:
+            if sink.is_fixed or sink.sw_node not in m.itag:
+                continue
+            if ni not in m.net_tag:
+                m.net_tag[ni] = cp.NewIntVar(0, 2**max(max_tag_bits, 1) - 1, f"tag{ni}")
+            for (v, _tpe), lits in on_tpe.items():
+                if v == sink.sw_node:
+                    for lit in lits:
+                        cp.Add(m.net_tag[ni] == m.itag[v]).OnlyEnforceIf(lit)
+
+    # -- objective
+    terms = [match.cost * m.match_lit[mi] for mi, match in enumerate(problem.matches)
+             if match.cost]
+    terms += [arcs[ai].weight * var for (ni, ai), var in m.net_arc.items() if arcs[ai].weight]
+    cp.Minimize(sum(terms))
+    return m
+
+
+# --------------------------------------------------------------------------- solve
+
+
+class _Progress(cp_model.CpSolverSolutionCallback):
+    """Reports each improving solution: cost, bound, gap, elapsed."""
+
+    def __init__(self, report: Callable[[str], None]):
+        super().__init__()
+        self._report = report
+        self._start = time.monotonic()
+
+    def on_solution_callback(self) -> None:
+        obj, bound = self.ObjectiveValue(), self.BestObjectiveBound()
+        gap = 0.0 if obj == 0 else max(0.0, (obj - bound) / abs(obj)) * 100
+        self._report(
+            f"best cost {obj:g}  bound {bound:g}  gap {gap:.1f}%  "
+            f"{time.monotonic() - self._start:.1f}s"
+        )
+
+
+def _configure(solver: cp_model.CpSolver, params: SolveParams) -> None:
+    sp = solver.parameters
+    sp.random_seed = params.seed
+    sp.max_deterministic_time = params.deterministic_time
+    if params.wall_time is not None:
+        sp.max_time_in_seconds = params.wall_time
+    sp.num_workers = params.num_workers
+    if params.reproducible:
+        sp.interleave_search = True
+
+
+def solve(problem: PnRProblem, params: SolveParams | None = None) -> PnRSolution:
+    """Solve the joint model; on infeasibility, find a conflicting node set."""
+    params = params or SolveParams()
+    m = build_model(problem)
+    for a in m.assume:
+        m.cp.AddHint(a, 1)
+    m.cp.AddAssumptions(m.assume)
+    solver = cp_model.CpSolver()
+    _configure(solver, params)
+    started = time.monotonic()
+    callback = _Progress(params.log_progress) if params.log_progress else None
+    status = solver.Solve(m.cp, callback)
+    wall = time.monotonic() - started
+    name = solver.StatusName(status)
+
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return _extract(m, solver, name, wall)
+    conflict: tuple[int, ...] = ()
+    if status == cp_model.INFEASIBLE:
+        core = set(solver.SufficientAssumptionsForInfeasibility())
+        conflict = tuple(v for v, a in enumerate(m.assume) if a.Index() in core)
+    return PnRSolution(status=name, objective=None, bound=None, wall_time=wall,
+                       conflict=conflict)
+
+
+def _extract(m: _Model, solver: cp_model.CpSolver, status: str, wall: float) -> PnRSolution:
+    problem = m.problem
+    node_match = [-1] * problem.num_sw_nodes
+    for mi, match in enumerate(problem.matches):
+        if solver.BooleanValue(m.match_lit[mi]):
+            for v in match.sw_nodes:
+                node_match[v] = mi
+    routes = []
+    for ni, net in enumerate(problem.nets):
+        per_sink = []
+        for ki in range(len(net.sinks)):
+            used = [ai for (n, k, ai), var in m.flow.items()
+                    if n == ni and k == ki and solver.BooleanValue(var)]
+            per_sink.append(_order_path(problem.arcs, used))
+        routes.append(tuple(per_sink))
+    net_tags = tuple(
+        solver.Value(m.net_tag[ni]) if ni in m.net_tag else None
+        for ni in range(len(problem.nets))
+    )
+    itags = tuple(sorted(
+        (v, solver.Value(var)) for v, var in m.itag.items() if node_match[v] >= 0
+        and problem.matches[node_match[v]].temporal_pe is not None
+    ))
+    return PnRSolution(
+        status=status,
+        objective=solver.ObjectiveValue(),
+        bound=solver.BestObjectiveBound(),
+        wall_time=wall,
+        node_match=tuple(node_match),
+        routes=tuple(routes),
+        net_tags=net_tags,
+        instruction_tags=itags,
+    )
+
+
+def _order_path(arcs: Sequence[Arc], used: list[int]) -> tuple[int, ...]:
+    """Order a commodity's arcs from source to sink; drop detached cycles.
+
+    Flow conservation makes the used arcs one simple source→sink path plus,
+    possibly, cycles carrying no flow to the sink; only the path is kept."""
+    if not used:
+        return ()
+    by_src = {arcs[a].src: a for a in used}
+    dsts = {arcs[a].dst for a in used}
+    starts = [arcs[a].src for a in used if arcs[a].src not in dsts]
+    if len(starts) != 1:
+        raise AssertionError("flow of one commodity is not a single path")
+    path, port, seen = [], starts[0], set()
+    while port in by_src and port not in seen:
+        seen.add(port)
+        a = by_src[port]
+        path.append(a)
+        port = arcs[a].dst
+    return tuple(path)

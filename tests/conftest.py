@@ -1,0 +1,30 @@
+"""Shared test fixtures: where the read-only corpus is.
+
+The corpus is found through ``LOOMC_CORPUS`` (default ``../shared/corpus``
+relative to the project root).  In CI it is always present, so a missing corpus
+is an error there rather than a silent skip.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def corpus_root() -> Path:
+    """The corpus directory; fails loudly under CI when it is absent."""
+    root = Path(os.environ.get("LOOMC_CORPUS", PROJECT_ROOT.parent / "shared" / "corpus"))
+    if not root.is_dir():
+        if os.environ.get("CI"):
+            raise RuntimeError(f"LOOMC_CORPUS={root} is missing; CI must have the corpus")
+        pytest.skip(f"corpus not found at {root}")
+    return root
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    return corpus_root()
