@@ -77,9 +77,14 @@ class TaggedType(ParametrizedAttribute, TypeAttribute):
             printer.print_attribute(self.tag_type)
 
 
+#: Width of an address (``index``) on fabric wires: spec-fabric-mem.md "Operand
+#: Ordering Convention" fixes ADDR_BIT_WIDTH at 57.
+ADDR_BIT_WIDTH = 57
+
+
 def payload_width(type_: Attribute) -> int | None:
     """Bit width of a value's payload: ``bits<N>`` → N, ``iN`` → N, ``f32`` → 32,
-    ``index`` → 64 (Loom's ADDR_BIT_WIDTH), ``none`` → 0; tagged types report their
+    ``index`` → ADDR_BIT_WIDTH, ``none`` → 0; tagged types report their
     value part.  ``None`` for types without a fixed width."""
     from xdsl.dialects.builtin import IndexType, NoneType
 
@@ -90,7 +95,7 @@ def payload_width(type_: Attribute) -> int | None:
     if isinstance(type_, IntegerType):
         return type_.width.data
     if isinstance(type_, IndexType):
-        return 64
+        return ADDR_BIT_WIDTH
     if isinstance(type_, NoneType):
         return 0
     bw = getattr(type_, "bitwidth", None)

@@ -143,8 +143,8 @@ class PnRSolution:
     #: per net: per sink, the ordered hardware arcs (index into problem.arcs);
     #: an empty path means the sink is internal to a match
     routes: tuple[tuple[tuple[int, ...], ...], ...] = ()
-    #: per net: the tag it carries (None where it touches no tagged port)
-    net_tags: tuple[int | None, ...] = ()
+    #: per net, per sink: the tag on its tagged hops (None if it has none)
+    sink_tags: tuple[tuple[int | None, ...], ...] = ()
     #: per DFG node on a temporal PE: its instruction tag
     instruction_tags: tuple[tuple[int, int], ...] = ()
     #: DFG nodes in a conflicting set, when infeasible
@@ -176,7 +176,8 @@ class _Model:
     assume: list[cp_model.IntVar] = field(default_factory=list)
     flow: dict[tuple[int, int, int], cp_model.IntVar] = field(default_factory=dict)
     net_arc: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)
-    net_tag: dict[int, cp_model.IntVar] = field(default_factory=dict)
+    #: tag carried by each (net, sink) commodity on tagged ports
+    sink_tag: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)
     itag: dict[int, cp_model.IntVar] = field(default_factory=dict)
 
 
@@ -249,6 +250,7 @@ def build_model(problem: PnRProblem) -> _Model:
         in_arcs[arc.dst].append(ai)
 
     port_users: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
+    sink_users: dict[int, list[tuple[int, int, cp_model.IntVar]]] = defaultdict(list)
     for ni, net in enumerate(problem.nets):
         allowed = (
             problem.net_arcs[ni]
@@ -302,6 +304,15 @@ def build_model(problem: PnRProblem) -> _Model:
             for ai in allowed_set:
                 touched.add(arcs[ai].src)
                 touched.add(arcs[ai].dst)
+            tagged_touch: dict[int, list] = defaultdict(list)
+            for ai in allowed_set:
+                for p in (arcs[ai].src, arcs[ai].dst):
+                    if problem.port_tag_bits[p]:
+                        tagged_touch[p].append(flows[ai])
+            for p, lits in tagged_touch.items():
+                u = cp.NewBoolVar(f"t{ni}_{ki}_{p}")
+                cp.AddMaxEquality(u, lits)
+                sink_users[p].append((ni, ki, u))
             for p in touched:
                 inflow = sum(flows[a] for a in in_arcs.get(p, ()) if a in flows)
                 outflow = sum(flows[a] for a in out_arcs.get(p, ()) if a in flows)
@@ -325,22 +336,38 @@ def build_model(problem: PnRProblem) -> _Model:
             cp.AddMaxEquality(u, lits)
             port_users[p].append((ni, u))
 
-    # -- sharing: native ports exclusive, tagged ports distinct tags (C4.1, C4.2)
-    max_tag_bits = max(problem.port_tag_bits, default=0)
+    # -- sharing (C4.1, C4.2): a native port carries one net; on a tagged port
+    # every token is told apart by its tag.  Tags belong to (net, sink)
+    # commodities, not nets: a value may fan out in the native domain and enter
+    # the tagged domain through two add_tags with different tags.  Two
+    # commodities on one tagged port carry the same tag iff they are the same
+    # net (one token stream), else different tags.
+    max_bits = max(max(problem.port_tag_bits, default=0), max(
+        (b for _, b in problem.temporal_tag_bits), default=0), 1)
+
+    def tag_var(ni: int, ki: int):
+        if (ni, ki) not in m.sink_tag:
+            m.sink_tag[ni, ki] = cp.NewIntVar(0, 2**max_bits - 1, f"tag{ni}_{ki}")
+        return m.sink_tag[ni, ki]
+
     for p, users in port_users.items():
         bits = problem.port_tag_bits[p]
         if bits == 0:
             cp.Add(sum(u for _, u in users) <= 1)
             continue
         cp.Add(sum(u for _, u in users) <= 2**bits)
-        for ni, _ in users:
-            if ni not in m.net_tag:
-                m.net_tag[ni] = cp.NewIntVar(0, 2**max_tag_bits - 1, f"tag{ni}")
-            cp.Add(m.net_tag[ni] < 2**bits)
-        for (n1, u1), (n2, u2) in itertools.combinations(users, 2):
-            cp.Add(m.net_tag[n1] != m.net_tag[n2]).OnlyEnforceIf([u1, u2])
+    for p, users in sink_users.items():
+        bits = problem.port_tag_bits[p]
+        for ni, ki, u in users:
+            cp.Add(tag_var(ni, ki) < 2**bits).OnlyEnforceIf(u)
+        for (n1, k1, u1), (n2, k2, u2) in itertools.combinations(users, 2):
+            if n1 == n2:
+                cp.Add(tag_var(n1, k1) == tag_var(n2, k2)).OnlyEnforceIf([u1, u2])
+            else:
+                cp.Add(tag_var(n1, k1) != tag_var(n2, k2)).OnlyEnforceIf([u1, u2])
 
-    # -- temporal PEs: instruction tags distinct per PE; inputs carry that tag
+    # -- temporal PEs (C5.3, C5.4): instruction tags distinct per PE; an operand
+    # reaching an op on a temporal PE carries that instruction's tag
     tpe_bits = dict(problem.temporal_tag_bits)
     on_tpe: dict[tuple[int, int], list] = defaultdict(list)
     for mi, match in enumerate(problem.matches):
@@ -350,7 +377,7 @@ def build_model(problem: PnRProblem) -> _Model:
     per_tpe: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
     for (v, tpe), lits in sorted(on_tpe.items()):
         if v not in m.itag:
-            m.itag[v] = cp.NewIntVar(0, 2 ** max(tpe_bits.values(), default=1) - 1, f"it{v}")
+            m.itag[v] = cp.NewIntVar(0, 2**max_bits - 1, f"it{v}")
         b = _bool_of_sum(cp, lits, f"on{v}_{tpe}")
         cp.Add(m.itag[v] < 2 ** tpe_bits.get(tpe, 1)).OnlyEnforceIf(b)
         per_tpe[tpe].append((v, b))
@@ -358,15 +385,13 @@ def build_model(problem: PnRProblem) -> _Model:
         for (v1, b1), (v2, b2) in itertools.combinations(members, 2):
             cp.Add(m.itag[v1] != m.itag[v2]).OnlyEnforceIf([b1, b2])
     for ni, net in enumerate(problem.nets):
-        for sink in net.sinks:
+        for ki, sink in enumerate(net.sinks):
             if sink.is_fixed or sink.sw_node not in m.itag:
                 continue
-            if ni not in m.net_tag:
-                m.net_tag[ni] = cp.NewIntVar(0, 2**max(max_tag_bits, 1) - 1, f"tag{ni}")
             for (v, _tpe), lits in on_tpe.items():
                 if v == sink.sw_node:
                     for lit in lits:
-                        cp.Add(m.net_tag[ni] == m.itag[v]).OnlyEnforceIf(lit)
+                        cp.Add(tag_var(ni, ki) == m.itag[v]).OnlyEnforceIf(lit)
 
     # -- objective
     terms = [match.cost * m.match_lit[mi] for mi, match in enumerate(problem.matches)
@@ -447,9 +472,9 @@ def _extract(m: _Model, solver: cp_model.CpSolver, status: str, wall: float) -> 
                     if n == ni and k == ki and solver.BooleanValue(var)]
             per_sink.append(_order_path(problem.arcs, used))
         routes.append(tuple(per_sink))
-    net_tags = tuple(
-        solver.Value(m.net_tag[ni]) if ni in m.net_tag else None
-        for ni in range(len(problem.nets))
+    sink_tags = tuple(
+        tuple(_tag_if_tagged(m, solver, ni, ki, path) for ki, path in enumerate(per_sink))
+        for ni, per_sink in enumerate(routes)
     )
     itags = tuple(sorted(
         (v, solver.Value(var)) for v, var in m.itag.items() if node_match[v] >= 0
@@ -462,9 +487,17 @@ def _extract(m: _Model, solver: cp_model.CpSolver, status: str, wall: float) -> 
         wall_time=wall,
         node_match=tuple(node_match),
         routes=tuple(routes),
-        net_tags=net_tags,
+        sink_tags=sink_tags,
         instruction_tags=itags,
     )
+
+
+def _tag_if_tagged(m: _Model, solver, ni: int, ki: int, path) -> int | None:
+    bits = m.problem.port_tag_bits
+    arcs = m.problem.arcs
+    if (ni, ki) not in m.sink_tag or not any(bits[arcs[a].dst] for a in path):
+        return None
+    return solver.Value(m.sink_tag[ni, ki])
 
 
 def _order_path(arcs: Sequence[Arc], used: list[int]) -> tuple[int, ...]:

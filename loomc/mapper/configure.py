@@ -1,0 +1,617 @@
+"""Runtime configuration of the fabric, decided from a :class:`Mapping`.
+
+Two steps, one job each:
+
+1. :func:`derive_configuration` reads the mapping, the DFG and the ADG and
+   returns one :mod:`loomc.configmem` config dataclass per configurable
+   hardware node, in fabric definition order (spec-mapper-model.md
+   "Configuration Emission Model").  Unused nodes get their reset value
+   (switch routes off, tags 0, ``cont_cond_sel`` ``<``), except PE body
+   predicates/constants, whose fabric-file value is the initial configuration
+   (spec-fabric-pe.md "Runtime Configuration Parameters from PE Body").
+2. :class:`ConfigureFabricPass` writes those values into the fabric IR as the
+   attributes spec-mapper-output.md "Configured Fabric MLIR" lists.  The pass
+   runs on the *unflattened* fabric as the user wrote it: configuration goes on
+   inline ops of the top module and on the ``fabric.instance`` of named
+   definitions (spec-fabric.md "Runtime Configuration Overrides"), so the
+   printed file keeps the user's names and structure.  Which source op carries
+   a hardware node's configuration is found by flattening a second parse of the
+   same text and following each flattened op back to its origin.
+
+The same :class:`FabricConfiguration` feeds ``config_image`` (the bits), so the
+configured file and ``.config.bin`` cannot disagree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+import networkx as nx
+from xdsl.context import Context
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    DenseArrayBase,
+    IntegerAttr,
+    IntegerType,
+    ModuleOp,
+    StringAttr,
+    i64,
+)
+from xdsl.ir import Operation
+from xdsl.passes import ModulePass
+
+from loomc.configmem import (
+    CmpPredicate,
+    ComputePEConfig,
+    ConstantPEConfig,
+    FifoConfig,
+    Instruction,
+    LoadStorePEConfig,
+    MapTagConfig,
+    MapTagEntry,
+    MemoryConfig,
+    MemoryRegion,
+    NodeConfig,
+    Result,
+    RouteSlot,
+    StreamPEConfig,
+    SwitchConfig,
+    TagMode,
+    TemporalPEConfig,
+    TemporalPEShape,
+    TemporalSwitchConfig,
+    connected_positions,
+    connectivity_from_flat,
+    float_bits,
+    format_instruction,
+    format_route_slot,
+)
+from loomc.diagnostics import ExitCode, LoomcError
+from loomc.dialects.fabric_syntax import i8_array
+from loomc.graph import model
+from loomc.graph.adg import build_adg
+from loomc.graph.flatten import flatten_fabric
+from loomc.graph.irutil import body_ops, stamped, symbol_of
+from loomc.graph.model import NodeKind, NodeRecord, PortRecord
+from loomc.loader import select_adg
+from loomc.mapper.mapping import Mapping
+from loomc.mlir_io import ParsedModule, SourceMap, parse_mlir_text
+
+
+class ConfigurationError(LoomcError):
+    """The mapping asks for a configuration the hardware cannot hold (e.g. two
+    inputs routed to one static switch output).  A valid mapping never does;
+    this is the emitter refusing to write wrong bits."""
+
+    def __init__(self, message: str, code: str = "CPL_MAPPER_INVALID_CONFIG"):
+        super().__init__(message, code=code, exit_code=ExitCode.RULE_VIOLATION)
+
+
+@dataclass(frozen=True)
+class NodeConfiguration:
+    """One hardware node's runtime configuration.
+
+    ``config`` is the configmem dataclass (it encodes the bits); ``in_image``
+    says whether the node takes config_mem space (memories do not,
+    spec-fabric-config_mem.md "CONFIG_WIDTH": ``fabric.memory`` 0).
+    """
+
+    hw_node: str
+    op_name: str
+    config: NodeConfig
+    in_image: bool = True
+    #: FU mnemonics of a temporal PE, for readable ``instruction_mem`` text
+    fu_names: tuple[str, ...] = ()
+    #: result type of a constant PE's body constant (``i32``, ``f32``…)
+    constant_type: str | None = None
+
+
+@dataclass(frozen=True)
+class FabricConfiguration:
+    """All configurable nodes, in fabric definition order."""
+
+    nodes: tuple[NodeConfiguration, ...]
+
+    def get(self, hw_node: str) -> NodeConfiguration | None:
+        for n in self.nodes:
+            if n.hw_node == hw_node:
+                return n
+        return None
+
+
+# --------------------------------------------------------------------------- derivation
+
+
+_CONFIGURABLE = frozenset({
+    "fabric.switch", "fabric.temporal_sw", "fabric.pe", "fabric.temporal_pe",
+    "fabric.add_tag", "fabric.map_tag", "fabric.fifo", "fabric.memory", "fabric.extmemory",
+})
+_LEADING_INT = re.compile(r"^\s*(-?\d+)")
+_LEADING_FLOAT = re.compile(r"^\s*(-?[\d.]+(?:[eE][-+]?\d+)?)\s*:\s*f(16|32|64)")
+#: spec-fabric-pe.md "cont_cond_sel": DFG ``stop_cond`` spellings -> one-hot order name
+_STOP_COND = {"slt": "<", "<": "<", "sle": "<=", "<=": "<=", "sgt": ">", ">": ">",
+              "sge": ">=", ">=": ">=", "ne": "!=", "!=": "!="}
+
+
+class _Routes:
+    """Index of the mapping's hardware hops by the node they pass through."""
+
+    def __init__(self, mapping: Mapping, hw_ports: dict[str, PortRecord]):
+        #: node -> [(in port, out port, tag)] for hops inside a routing node
+        self.inside: dict[str, list[tuple[PortRecord, PortRecord, int | None]]] = defaultdict(list)
+        #: hw output port -> [(sw source port, tag)] of routes leaving it
+        self.leaving: dict[str, list[tuple[str, int | None]]] = defaultdict(list)
+        for route in mapping.routes:
+            if route.hw_path:
+                self.leaving[route.hw_path[0][0]].append((route.src_sw_port, route.tag))
+            for src, dst in route.hw_path:
+                a, b = hw_ports[src], hw_ports[dst]
+                if a.node == b.node:
+                    self.inside[a.node].append((a, b, route.tag))
+
+    def out_tag(self, port: str, sw_src_ports: set[str] | None = None) -> int | None:
+        tags = {t for sp, t in self.leaving.get(port, ()) if sw_src_ports is None
+                or sp in sw_src_ports}
+        tags.discard(None)
+        if len(tags) > 1:
+            raise ConfigurationError(f"hardware port {port} emits tags {sorted(tags)} at once")
+        return tags.pop() if tags else None
+
+
+def _tag_width(ports: dict[str, PortRecord], ids: tuple[str, ...]) -> int:
+    for pid in ids:
+        if ports[pid].tag_width:
+            return int(ports[pid].tag_width)
+    return 0
+
+
+def _conn(rec: NodeRecord, n_in: int, n_out: int):
+    flat = rec.param("connectivity_table")
+    if flat is None or len(flat) != n_in * n_out:
+        return None
+    return connectivity_from_flat([int(x) for x in flat], n_in, n_out)
+
+
+def _switch(rec: NodeRecord, routes: _Routes) -> SwitchConfig:
+    n_in, n_out = len(rec.input_ports), len(rec.output_ports)
+    chosen: dict[int, int] = {}
+    for a, b, _tag in routes.inside.get(rec.id, ()):
+        if chosen.setdefault(b.index, a.index) != a.index:
+            # spec-fabric-switch.md: CFG_SWITCH_ROUTE_MIX_INPUTS_TO_SAME_OUTPUT
+            raise ConfigurationError(
+                f"switch {rec.name}: output {b.index} would take inputs "
+                f"{chosen[b.index]} and {a.index}", "CFG_SWITCH_ROUTE_MIX_INPUTS_TO_SAME_OUTPUT")
+    return SwitchConfig(n_in, n_out, dict(sorted(chosen.items())), _conn(rec, n_in, n_out))
+
+
+def _temporal_switch(rec: NodeRecord, routes: _Routes, ports) -> TemporalSwitchConfig:
+    """One route-table slot per tag that passes (spec-fabric-temporal_sw.md), slots
+    numbered in ascending tag order."""
+    n_in, n_out = len(rec.input_ports), len(rec.output_ports)
+    by_tag: dict[int, dict[int, int]] = defaultdict(dict)
+    for a, b, tag in routes.inside.get(rec.id, ()):
+        slot = by_tag[tag or 0]
+        if slot.setdefault(b.index, a.index) != a.index:
+            raise ConfigurationError(
+                f"temporal_sw {rec.name}: tag {tag} routes inputs {slot[b.index]} and "
+                f"{a.index} to output {b.index}",
+                "CFG_TEMPORAL_SW_ROUTE_SAME_TAG_INPUTS_TO_SAME_OUTPUT")
+    size = int(rec.param("num_route_table", 1) or 1)
+    if len(by_tag) > size:
+        raise ConfigurationError(
+            f"temporal_sw {rec.name}: {len(by_tag)} tags need slots, num_route_table is {size}",
+            "CPL_TEMPORAL_SW_TOO_MANY_SLOTS")
+    slots = tuple(RouteSlot(t, tuple(by_tag[t].get(o) for o in range(n_out)))
+                  for t in sorted(by_tag))
+    return TemporalSwitchConfig(n_in, n_out, _tag_width(ports, rec.input_ports), size, slots,
+                                _conn(rec, n_in, n_out))
+
+
+def _body_default(op_attrs: tuple[tuple[str, str], ...], key: str) -> str | None:
+    return dict(op_attrs).get(key)
+
+
+def _int_of(text: str | None, default: int = 0) -> int:
+    if text is None:
+        return default
+    text = text.strip().strip('"')
+    if text in ("true", "false"):
+        return int(text == "true")
+    m = _LEADING_INT.match(text)
+    return int(m.group(1)) if m and "." not in text.split(":")[0] else default
+
+
+def _constant_bits(value: object, width: int) -> int:
+    """A DFG/body constant as the bit pattern config_mem stores (two's
+    complement for negative ints, IEEE bits for floats)."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value % (1 << width) if width else 0
+    if isinstance(value, float):
+        return float_bits(value, width)
+    text = str(value)
+    m = _LEADING_FLOAT.match(text)
+    if m and ("." in m.group(1) or "e" in m.group(1).lower()):
+        return float_bits(float(m.group(1)), int(m.group(2)))
+    return _int_of(text) % (1 << width) if width else 0
+
+
+def _width_of(type_text: str) -> int:
+    m = re.search(r"(?:i|f|bits<)(\d+)", type_text)
+    if type_text.strip() == "index":
+        return 57  # spec-fabric-mem.md ADDR_BIT_WIDTH
+    return int(m.group(1)) if m else 32
+
+
+def _pe(rec: NodeRecord, placed: list, sw_nodes: dict[str, NodeRecord], routes: _Routes,
+        ports) -> NodeConfig:
+    body = rec.body
+    ops = body.ops if body else ()
+    names = tuple(o.op_name for o in ops)
+    tw = _tag_width(ports, rec.output_ports)
+    out_tags = tuple(routes.out_tag(p) or 0 for p in rec.output_ports) if tw else ()
+    sws = [sw_nodes[p.sw_node] for p in placed]
+    if names == ("handshake.constant",):
+        width = _width_of(ops[0].result_types[0]) if ops[0].result_types else 32
+        sw = next((s for s in sws if s.op_name == "handshake.constant"), None)
+        value = sw.param("value") if sw else _body_default(ops[0].attrs, "value")
+        return ConstantPEConfig(width, _constant_bits(value, width), tw,
+                                out_tags[0] if out_tags else 0)
+    if names == ("dataflow.stream",):
+        sw = next((s for s in sws if s.op_name == "dataflow.stream"), None)
+        cond = str(sw.param("stop_cond", "<")) if sw else "<"
+        cond = _STOP_COND.get(cond.strip('"'), "<")
+        return StreamPEConfig(len(rec.output_ports), tw, out_tags, cond)
+    if len(names) == 1 and names[0] in ("handshake.load", "handshake.store"):
+        queued = rec.param("lqDepth") is not None or rec.param("sqDepth") is not None
+        if queued or not tw:
+            return LoadStorePEConfig(TagMode.TRANSPARENT if queued else TagMode.OVERWRITE)
+        return LoadStorePEConfig(TagMode.OVERWRITE, tw, out_tags[0] if out_tags else 0)
+    return ComputePEConfig(len(rec.output_ports), tw, out_tags, _predicates(ops, sws))
+
+
+def _predicates(ops, sws: list[NodeRecord]) -> tuple[CmpPredicate, ...]:
+    """One predicate per cmp op of the body, in body order.  Mapped DFG compares
+    of the same kind are assigned to body compares in DFG order (a body has at
+    most a few compares; the mapping does not record which body op each DFG op
+    took, so equal-kind compares are matched in order)."""
+    queue: dict[str, list[NodeRecord]] = defaultdict(list)
+    for sw in sws:
+        if sw.op_name in ("arith.cmpi", "arith.cmpf"):
+            queue[sw.op_name].append(sw)
+    preds = []
+    for op in ops:
+        if op.op_name not in ("arith.cmpi", "arith.cmpf"):
+            continue
+        kind = "cmpi" if op.op_name == "arith.cmpi" else "cmpf"
+        if queue[op.op_name]:
+            code = _int_of(str(queue[op.op_name].pop(0).param("predicate", 0)))
+        else:
+            code = _int_of(_body_default(op.attrs, "predicate"))
+        preds.append(CmpPredicate(kind, code))
+    return tuple(preds)
+
+
+def _temporal_pe(rec: NodeRecord, adg: nx.MultiDiGraph, mapping: Mapping, dfg_ports,
+                 sw_nodes, routes: _Routes, ports) -> NodeConfiguration:
+    fus = [model.node_record(adg, f) for f in rec.fu_nodes]
+    fu_index = {f.id: int(f.param("fu_index", k)) for k, f in enumerate(fus)}
+    shape = TemporalPEShape(
+        num_inputs=len(rec.input_ports), num_outputs=len(rec.output_ports),
+        tag_width=_tag_width(ports, rec.input_ports + rec.output_ports),
+        num_fu_types=len(fus), num_instructions=int(rec.param("num_instruction", 1) or 1),
+        num_registers=int(rec.param("num_register", 0) or 0),
+        fu_cmp_counts=tuple(sum(o.op_name in ("arith.cmpi", "arith.cmpf") for o in f.body.ops)
+                            if f.body else 0 for f in fus),
+    )
+    hw_of = {p.sw_node: p.hw_node for p in mapping.placement}
+    slots = sorted((t for t in mapping.temporal if t.temporal_pe == rec.id), key=lambda t: t.slot)
+    insns: list[Instruction | None] = [None] * shape.num_instructions
+    on_fu: dict[str, list[NodeRecord]] = defaultdict(list)
+    for t in slots:
+        if t.slot >= shape.num_instructions:
+            raise ConfigurationError(
+                f"temporal_pe {rec.name}: slot {t.slot} >= num_instruction "
+                f"{shape.num_instructions}", "CPL_TEMPORAL_PE_TOO_MANY_SLOTS")
+        fu = hw_of.get(t.sw_node)
+        if fu not in fu_index:
+            raise ConfigurationError(f"temporal op {t.sw_node} is not placed on an FU of {rec.id}")
+        on_fu[fu].append(sw_nodes[t.sw_node])
+        own = {p for p, r in dfg_ports.items() if r.node == t.sw_node}
+        results = tuple(Result(tag=routes.out_tag(p, own)) for p in rec.output_ports)
+        # spec-mapper-output.md: the opcode is the FU's position in the temporal
+        # PE body, not the mapping's opcode field
+        insns[t.slot] = Instruction(t.tag, fu_index[fu], (), results)
+    fu_compare = tuple(_predicates(f.body.ops if f.body else (), on_fu.get(f.id, []))
+                       for f in fus)
+    cfg = TemporalPEConfig(shape, tuple(insns), fu_compare)
+    names = tuple(f.id.rsplit("/", 1)[-1] for f in fus)
+    return NodeConfiguration(rec.id, rec.op_name, cfg, True, names)
+
+
+def _add_tag(rec: NodeRecord, routes: _Routes, ports) -> NodeConfig:
+    from loomc.configmem import AddTagConfig
+
+    tags = {t for _a, _b, t in routes.inside.get(rec.id, ()) if t is not None}
+    if len(tags) > 1:
+        raise ConfigurationError(f"add_tag {rec.name} would need tags {sorted(tags)} at once")
+    return AddTagConfig(_tag_width(ports, rec.output_ports), tags.pop() if tags else 0)
+
+
+def _map_tag(rec: NodeRecord, routes: _Routes, ports) -> MapTagConfig:
+    """The mapping gives each software edge one tag end to end, so a map_tag on a
+    route maps that tag to itself (one valid entry per distinct tag)."""
+    tags = sorted({t for _a, _b, t in routes.inside.get(rec.id, ()) if t is not None})
+    size = int(rec.param("table_size", 1) or 1)
+    if len(tags) > size:
+        raise ConfigurationError(f"map_tag {rec.name}: {len(tags)} tags > table_size {size}")
+    return MapTagConfig(_tag_width(ports, rec.input_ports), _tag_width(ports, rec.output_ports),
+                        size, tuple(MapTagEntry(True, t, t) for t in tags))
+
+
+def memref_bytes(memref_type: str) -> int:
+    """Byte size of a static ``memref<AxBxT>`` (C4.6 region size); 0 when dynamic."""
+    m = re.match(r"\s*memref<([^>]*)>", memref_type or "")
+    if not m:
+        return 0
+    dims = m.group(1).split(",")[0].split("x")
+    elem, shape = dims[-1], dims[:-1]
+    if any(not d.isdigit() for d in shape):
+        return 0
+    count = 1
+    for d in shape:
+        count *= int(d)
+    return count * max(1, -(-_width_of(elem) // 8))
+
+
+def _memory(rec: NodeRecord, placed: list, sw_nodes, ports) -> MemoryConfig:
+    """spec-mapper-model.md (C4.6): region i gets tags [i, i+1); on-chip bases
+    pack the regions back to back, off-chip bases are 0 (host-provided)."""
+    regions = []
+    base = 0
+    external = rec.op_name == "fabric.extmemory"
+    for i, p in enumerate(placed):
+        regions.append(MemoryRegion(i, i + 1, 0 if external else base))
+        base += memref_bytes(str(sw_nodes[p.sw_node].param("memref_type", "")))
+    num = int(rec.param("numRegion", 1) or 1)
+    if len(regions) > num:
+        raise ConfigurationError(f"memory {rec.name}: {len(regions)} regions > numRegion {num}",
+                                 "CPL_MAPPER_MEMORY_REGIONS")
+    tw = _tag_width(ports, rec.input_ports)
+    return MemoryConfig(num, tw, regions=tuple(regions), external=external)
+
+
+def derive_configuration(mapping: Mapping, dfg: nx.MultiDiGraph,
+                         adg: nx.MultiDiGraph) -> FabricConfiguration:
+    """Every configurable ADG node's configuration, in definition order."""
+    if mapping.status != "success":
+        raise ConfigurationError("cannot configure the fabric from a failed mapping")
+    hw_ports = model.ports(adg)
+    dfg_ports = model.ports(dfg)
+    sw_nodes = {n.id: n for n in model.nodes(dfg)}
+    routes = _Routes(mapping, hw_ports)
+    placed: dict[str, list] = defaultdict(list)
+    for p in mapping.placement:
+        placed[p.hw_node].append(p)
+    order = {n.id: i for i, n in enumerate(model.nodes(dfg))}
+    out: list[NodeConfiguration] = []
+    recs = [r for r in model.nodes(adg) if r.kind is NodeKind.OPERATION
+            and r.parent_temporal_pe is None and r.op_name in _CONFIGURABLE]
+    for rec in sorted(recs, key=lambda r: r.index):
+        here = sorted(placed.get(rec.id, []), key=lambda p: order.get(p.sw_node, 0))
+        op = rec.op_name
+        if op == "fabric.switch":
+            cfg: NodeConfig = _switch(rec, routes)
+        elif op == "fabric.temporal_sw":
+            cfg = _temporal_switch(rec, routes, hw_ports)
+        elif op == "fabric.pe":
+            cfg = _pe(rec, here, sw_nodes, routes, hw_ports)
+            if isinstance(cfg, ConstantPEConfig) and rec.body and rec.body.ops[0].result_types:
+                out.append(NodeConfiguration(rec.id, op, cfg,
+                                             constant_type=rec.body.ops[0].result_types[0]))
+                continue
+        elif op == "fabric.temporal_pe":
+            out.append(_temporal_pe(rec, adg, mapping, dfg_ports, sw_nodes, routes, hw_ports))
+            continue
+        elif op == "fabric.add_tag":
+            cfg = _add_tag(rec, routes, hw_ports)
+        elif op == "fabric.map_tag":
+            cfg = _map_tag(rec, routes, hw_ports)
+        elif op == "fabric.fifo":
+            # FIFOs stay buffered: bypassing only removes a cycle of latency and
+            # can close a combinational loop (spec-fabric-fifo.md)
+            cfg = FifoConfig(bool(rec.param("bypassable", False)), False)
+        else:
+            out.append(NodeConfiguration(rec.id, op, _memory(rec, here, sw_nodes, hw_ports),
+                                         in_image=False))
+            continue
+        out.append(NodeConfiguration(rec.id, op, cfg))
+    return FabricConfiguration(tuple(out))
+
+
+# --------------------------------------------------------------------------- IR writing
+
+
+def _source_ops(text: str, path: str, top_name: str,
+                pristine: ParsedModule) -> dict[str, Operation]:
+    """ADG node id -> the op of ``pristine`` that carries its configuration.
+
+    ``text`` is parsed a second time and flattened exactly as the graph loader
+    does.  Every flattened op knows where its text starts (its own source-map
+    entry, or the ``loomc.loc`` stamp flattening puts on copies: an inlined
+    named PE is stamped with its ``fabric.instance``); the op of the pristine
+    parse that starts at the same place is the one to configure."""
+    scratch: ParsedModule = parse_mlir_text(text, path)
+    loc_of = stamped(scratch.loc)
+    flat = flatten_fabric(scratch.module, top=top_name, names=scratch.value_name, loc_of=loc_of)
+    graph = build_adg(flat, names=scratch.value_name, loc_of=loc_of)
+    by_loc = {str(pristine.loc(op)): op for op in pristine.module.walk()
+              if op.name.startswith("fabric.")}
+    block_ops = list(flat.regions[0].blocks[0].ops)
+    where: dict[str, Operation] = {}
+    for rec in model.nodes(graph):
+        if rec.kind is not NodeKind.OPERATION or rec.parent_temporal_pe is not None:
+            continue
+        target = by_loc.get(str(loc_of(block_ops[rec.index])))
+        if target is not None:
+            where[rec.id] = target
+    return where
+
+
+def _int_attr(value: int, width: int) -> IntegerAttr:
+    return IntegerAttr(value, IntegerType(max(1, width)))
+
+
+def _attributes(node: NodeConfiguration, target: Operation) -> dict[str, object]:
+    """The configuration attributes of one node, as the fabric syntax spells them."""
+    cfg = node.config
+    attrs: dict[str, object] = {}
+    if isinstance(cfg, SwitchConfig):
+        routes = cfg.routes or (None,) * cfg.num_outputs
+        attrs["route_table"] = i8_array(
+            [int(routes[o] == i) for o, i in connected_positions(cfg.conn())])
+    elif isinstance(cfg, TemporalSwitchConfig):
+        attrs["route_table"] = ArrayAttr(
+            [StringAttr(format_route_slot(k, s)) for k, s in enumerate(cfg.slots)])
+    elif isinstance(cfg, TemporalPEConfig):
+        s = cfg.shape
+        used = [i for i in cfg.instructions if i is not None]
+        attrs["instruction_mem"] = ArrayAttr([
+            StringAttr(format_instruction(k, i, node.fu_names, s.num_inputs, s.num_outputs))
+            for k, i in enumerate(cfg.instructions[: len(used)])])
+    elif isinstance(cfg, ComputePEConfig | StreamPEConfig):
+        if cfg.tag_width:
+            tags = cfg.output_tags or (0,) * cfg.num_outputs
+            attrs["output_tag"] = ArrayAttr([_int_attr(t, cfg.tag_width) for t in tags])
+        if isinstance(cfg, StreamPEConfig):
+            # spec-fabric-pe.md "cont_cond_sel": one-hot, on the PE or its instance
+            attrs["cont_cond_sel"] = IntegerAttr(cfg.cont_cond_sel, i64)
+        if isinstance(cfg, ComputePEConfig) and target.name == "fabric.pe":
+            _set_predicates(target, cfg.compare)
+    elif isinstance(cfg, ConstantPEConfig):
+        if cfg.tag_width:
+            attrs["output_tag"] = ArrayAttr([_int_attr(cfg.output_tag, cfg.tag_width)])
+        if target.name == "fabric.pe":
+            _set_constant(target, cfg)
+        value = _constant_attr(node.constant_type, cfg)
+        if value is not None:
+            attrs["constant_value"] = value
+    elif isinstance(cfg, LoadStorePEConfig):
+        if cfg.mode is TagMode.OVERWRITE and cfg.tag_width:
+            attrs["output_tag"] = ArrayAttr([_int_attr(cfg.output_tag, cfg.tag_width)])
+    elif isinstance(cfg, FifoConfig):
+        if cfg.bypassable:
+            attrs["bypassed"] = IntegerAttr.from_bool(cfg.bypassed)
+    elif isinstance(cfg, MapTagConfig):
+        attrs["table"] = ArrayAttr([
+            ArrayAttr([IntegerAttr(int(e.valid), i64), IntegerAttr(e.src_tag, i64),
+                       IntegerAttr(e.dst_tag, i64)]) for e in cfg.table])
+    elif isinstance(cfg, MemoryConfig):
+        if cfg.regions:
+            flat: list[int] = []
+            rows = cfg.regions + (None,) * (cfg.num_region - len(cfg.regions))
+            for r in rows:
+                flat += [1, r.start_tag, r.end_tag, r.addr_offset] if r else [0, 0, 0, 0]
+            attrs["addrOffsetTable"] = DenseArrayBase.from_list(i64, flat)
+    else:  # AddTagConfig
+        attrs["tag"] = _int_attr(cfg.tag, cfg.tag_width)
+    return attrs
+
+
+def _constant_attr(type_text: str | None, cfg: ConstantPEConfig) -> IntegerAttr | None:
+    """``constant_value`` typed like the body constant (integer constants only;
+    a float constant's bits are in config.bin, its text stays as written)."""
+    if not type_text or not type_text.startswith("i"):
+        return None
+    width = cfg.value_width
+    value = cfg.value - (1 << width) if width > 1 and cfg.value >= 1 << (width - 1) else cfg.value
+    return IntegerAttr(value, IntegerType(width))
+
+
+def _body_ops_named(pe: Operation, name: str) -> list[Operation]:
+    return [op for op in body_ops(pe) if op.name == name]
+
+
+def _set_predicates(pe: Operation, preds: tuple[CmpPredicate, ...]) -> None:
+    """Body compare predicates (spec-fabric-pe.md: they live on the body ops)."""
+    cmps = [op for op in body_ops(pe) if op.name in ("arith.cmpi", "arith.cmpf")]
+    for op, pred in zip(cmps, preds, strict=False):
+        key = "predicate"
+        store = op.properties if key in op.properties else op.attributes
+        old = store.get(key)
+        typ = old.type if isinstance(old, IntegerAttr) else i64
+        store[key] = IntegerAttr(pred.code, typ)
+
+
+def _set_constant(pe: Operation, cfg: ConstantPEConfig) -> None:
+    for op in _body_ops_named(pe, "handshake.constant"):
+        store = op.properties if "value" in op.properties else op.attributes
+        old = store.get("value")
+        if isinstance(old, IntegerAttr) and isinstance(old.type, IntegerType):
+            value = cfg.value
+            if value >= 1 << (cfg.value_width - 1) and cfg.value_width > 1:
+                value -= 1 << cfg.value_width  # print the signed form MLIR expects
+            store["value"] = IntegerAttr(value, old.type)
+
+
+@dataclass(frozen=True)
+class ConfigureFabricPass(ModulePass):
+    """``configure-fabric``: write a mapping's runtime configuration into a
+    parsed (unflattened) fabric module.
+
+    ``source_text``/``source_path`` are the text the module was parsed from
+    (used to find, for each hardware node, the op that carries its
+    configuration) and ``source_map`` the map of the parse that produced the
+    module being configured; ``top`` names the mapped ``fabric.module``.
+    """
+
+    name = "configure-fabric"
+
+    configuration: FabricConfiguration
+    source_text: str
+    source_path: str
+    source_map: SourceMap
+    top: str
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        pristine = ParsedModule(self.source_path, op, self.source_map)
+        where = _source_ops(self.source_text, self.source_path, self.top, pristine)
+        written: dict[Operation, tuple[str, dict]] = {}
+        for node in self.configuration.nodes:
+            target = where.get(node.hw_node)
+            if target is None:
+                raise ConfigurationError(f"no fabric op found for hardware node {node.hw_node}")
+            attrs = _attributes(node, target)
+            if target in written and written[target][1] != attrs and attrs:
+                raise ConfigurationError(
+                    f"hardware nodes {written[target][0]} and {node.hw_node} share one "
+                    "definition in the fabric file but need different configurations; "
+                    "instantiate the module once per use to configure it",
+                    "CPL_MAPPER_SHARED_DEFINITION")
+            written[target] = (node.hw_node, attrs)
+            for key, value in attrs.items():
+                target.attributes[key] = value
+
+
+def configure_module(parsed: ParsedModule, configuration: FabricConfiguration) -> ModuleOp:
+    """A configured copy of the fabric file ``parsed`` came from (``parsed``
+    itself may already be flattened; the copy is a fresh parse of its text)."""
+    fresh = parse_mlir_text(parsed.source_map.text, parsed.path)
+    top = symbol_of(select_adg(fresh).op)
+    ConfigureFabricPass(configuration, parsed.source_map.text, parsed.path, fresh.source_map,
+                        top or "").apply(Context(), fresh.module)
+    return fresh.module
+
+
+__all__ = [
+    "ConfigurationError",
+    "ConfigureFabricPass",
+    "FabricConfiguration",
+    "NodeConfiguration",
+    "configure_module",
+    "derive_configuration",
+    "memref_bytes",
+]

@@ -1,0 +1,192 @@
+"""From graphs to the CP-SAT problem, and from its solution back to names.
+
+:func:`build_problem` indexes the ADG's ports and routing arcs (spec-mapper-
+model.md "Connectivity Matrix"), turns tech-mapping candidates into
+:class:`~loomc.solvers.pnr.Match` records with their resource use, and groups
+DFG edges by producer port into nets.  Module I/O sentinels are bound by the
+same exclusive choice as placements (see :func:`sentinel_candidates`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import networkx as nx
+
+from loomc.diagnostics import ExitCode, LoomcError
+from loomc.graph import model
+from loomc.graph.model import NodeKind, NodeRecord
+from loomc.mapper.techmap import Candidate, TechMapper, ports_compatible
+from loomc.solvers.pnr import Arc, Endpoint, Match, Net, PnRProblem
+
+
+@dataclass(frozen=True)
+class IndexedProblem:
+    """The solver problem plus the tables that name its integers."""
+
+    problem: PnRProblem
+    port_ids: tuple[str, ...]
+    sw_node_ids: tuple[str, ...]
+    candidates: tuple[Candidate, ...]
+    #: per net: the DFG edge ids of its sinks, in sink order
+    net_edges: tuple[tuple[str, ...], ...]
+    net_source_port: tuple[str, ...]
+    #: hardware edge id per wire arc (None for routes inside a routing node)
+    arc_edge: tuple[str | None, ...]
+
+
+class MappingInfeasible(LoomcError):
+    """No mapping can exist; ``code`` is a ``CPL_MAPPER_*`` rule."""
+
+    def __init__(self, message: str, code: str, *, loc=None, unmapped=(), detail=None):
+        super().__init__(message, loc=loc, code=code, exit_code=ExitCode.NO_MAPPING)
+        self.unmapped = tuple(unmapped)
+        self.detail = detail or {}
+
+
+def sentinel_candidates(dfg: nx.MultiDiGraph, adg: nx.MultiDiGraph) -> tuple[Candidate, ...]:
+    """Where each DFG module I/O sentinel may bind (spec "MapPort" on sentinels).
+
+    The spec's convention is positional, but Loom's generated fabrics order
+    their ports ``memref*, native*, tagged*`` by kind while a DFG keeps source
+    order (the corpus has ``(memref, index, none)`` DFGs on ``(memref, none,
+    bits<57>)`` fabrics), so every type-compatible (C2) fabric port is a
+    candidate and the solver picks an exclusive binding; the positional one is
+    preferred through the objective.  A sentinel with no compatible fabric port
+    is ``CPL_MAPPER_SENTINEL_MISMATCH``."""
+    sw_ports, hw_ports = model.ports(dfg), model.ports(adg)
+    out: list[Candidate] = []
+    for kind, attr in ((NodeKind.MODULE_INPUT, "output_ports"),
+                       (NodeKind.MODULE_OUTPUT, "input_ports")):
+        what = "input" if kind is NodeKind.MODULE_INPUT else "output"
+        hws = [n for n in model.nodes(adg) if n.kind is kind]
+        for sw in (n for n in model.nodes(dfg) if n.kind is kind):
+            sp = getattr(sw, attr)[0]
+            found = False
+            for hw in hws:
+                hp = getattr(hw, attr)[0]
+                if ports_compatible(sw_ports[sp], hw_ports[hp], relax_tag=False):
+                    found = True
+                    binding = ((sp, hp),)
+                    out.append(Candidate(
+                        hw_node=hw.id, sw_nodes=(sw.id,),
+                        inputs=binding if kind is NodeKind.MODULE_OUTPUT else (),
+                        outputs=binding if kind is NodeKind.MODULE_INPUT else (),
+                    ))
+            if not found:
+                raise MappingInfeasible(
+                    f"DFG {what} {sw.index} '{sw.name}' ({sw_ports[sp].type}) has no "
+                    f"type-compatible fabric {what}",
+                    "CPL_MAPPER_SENTINEL_MISMATCH", unmapped=(sw.id,),
+                )
+    return tuple(out)
+
+
+def build_candidates(dfg: nx.MultiDiGraph, adg: nx.MultiDiGraph) -> tuple[Candidate, ...]:
+    """All candidates; an op with none is ``CPL_MAPPER_NO_COMPATIBLE_HW``
+    (spec-mapper-algorithm.md "Stage 1", reachability check)."""
+    mapper = TechMapper(dfg, adg)
+    cands: list[Candidate] = list(sentinel_candidates(dfg, adg))
+    cands.extend(mapper.group_candidates())
+    for sw in mapper.sw_nodes:
+        own = mapper.candidates_for(sw)
+        if not own and not any(sw.id in c.sw_nodes for c in cands):
+            raise MappingInfeasible(
+                f"no hardware node can execute '{sw.op_name}' (DFG node '{sw.name}')",
+                "CPL_MAPPER_NO_COMPATIBLE_HW",
+                unmapped=(sw.id,),
+                detail={"op": sw.op_name, "loc": sw.loc},
+            )
+        cands.extend(own)
+    return tuple(cands)
+
+
+def _sentinel_cost(sw: NodeRecord, hw: NodeRecord) -> int:
+    """Prefer the spec's positional sentinel binding (argument i → input i)."""
+    if not sw.is_sentinel:
+        return 0
+    return 0 if sw.index == hw.index else 1
+
+
+def _resources(adg: nx.MultiDiGraph, cand: Candidate) -> tuple[tuple[str, int], ...]:
+    """What a candidate consumes: a PE is exclusive; a temporal PE spends one
+    instruction per op (C5.1); a memory is exclusive to one DFG memory."""
+    if cand.temporal_pe is not None:
+        return ((f"tpe:{cand.temporal_pe}", len(cand.sw_nodes)),)
+    return ((f"hw:{cand.hw_node}", 1),)
+
+
+def build_problem(
+    dfg: nx.MultiDiGraph, adg: nx.MultiDiGraph, candidates: tuple[Candidate, ...],
+) -> IndexedProblem:
+    hw_ports = model.ports(adg)
+    port_ids = tuple(hw_ports)
+    pidx = {p: i for i, p in enumerate(port_ids)}
+    arcs: list[Arc] = []
+    arc_edge: list[str | None] = []
+    for edge in model.edges(adg):
+        arcs.append(Arc(pidx[edge.src_port], pidx[edge.dst_port], 1))
+        arc_edge.append(edge.id)
+    for rec in model.nodes(adg):
+        for src, dst in rec.routes:
+            arcs.append(Arc(pidx[src], pidx[dst], 0))
+            arc_edge.append(None)
+
+    # sentinels are "placed" on fabric I/O ports by the same exclusive choice
+    sw_ops = list(model.nodes(dfg))
+    hw_rec = {n.id: n for n in model.nodes(adg)}
+    sw_index = {n.id: i for i, n in enumerate(sw_ops)}
+    sw_ports = model.ports(dfg)
+    tpe_index = {rec.id: i for i, rec in enumerate(n for n in model.nodes(adg) if n.is_virtual)}
+    matches = []
+    for cand in candidates:
+        matches.append(Match(
+            hw_node=0,
+            sw_nodes=tuple(sw_index[s] for s in cand.sw_nodes),
+            inputs=tuple((sw_index[sw_ports[sp].node], sw_ports[sp].index, pidx[hp])
+                         for sp, hp in cand.inputs),
+            outputs=tuple((sw_index[sw_ports[sp].node], sw_ports[sp].index, pidx[hp])
+                          for sp, hp in cand.outputs),
+            uses=_resources(adg, cand),
+            cost=_sentinel_cost(sw_ops[sw_index[cand.sw_nodes[0]]], hw_rec[cand.hw_node]),
+            temporal_pe=None if cand.temporal_pe is None else tpe_index[cand.temporal_pe],
+        ))
+    capacity: dict[str, int] = {}
+    tpe_bits: dict[int, int] = {}
+    for rec in model.nodes(adg):
+        if rec.is_virtual:
+            capacity[f"tpe:{rec.id}"] = int(rec.param("num_instruction", 1) or 1)
+            first = hw_ports[rec.input_ports[0]] if rec.input_ports else None
+            tpe_bits[tpe_index[rec.id]] = (first.tag_width or 0) if first else 0
+        elif rec.is_placement_target or rec.is_sentinel:
+            capacity[f"hw:{rec.id}"] = 1
+
+    nets_by_src: dict[str, list] = defaultdict(list)
+    for edge in model.edges(dfg):
+        nets_by_src[edge.src_port].append(edge)
+    nets, net_edges, net_src = [], [], []
+    for src_port, edges in nets_by_src.items():
+        src_rec = sw_ports[src_port]
+        sinks = tuple(Endpoint(sw_index[sw_ports[e.dst_port].node], sw_ports[e.dst_port].index)
+                      for e in edges)
+        nets.append(Net(src_port, Endpoint(sw_index[src_rec.node], src_rec.index), sinks))
+        net_edges.append(tuple(e.id for e in edges))
+        net_src.append(src_port)
+
+    problem = PnRProblem(
+        num_ports=len(port_ids),
+        port_tag_bits=tuple(hw_ports[p].tag_width or 0 for p in port_ids),
+        arcs=tuple(arcs),
+        num_sw_nodes=len(sw_ops),
+        matches=tuple(matches),
+        nets=tuple(nets),
+        resource_capacity=tuple(sorted(capacity.items())),
+        temporal_tag_bits=tuple(sorted(tpe_bits.items())),
+    )
+    return IndexedProblem(
+        problem=problem, port_ids=port_ids, sw_node_ids=tuple(n.id for n in sw_ops),
+        candidates=candidates, net_edges=tuple(net_edges), net_source_port=tuple(net_src),
+        arc_edge=tuple(arc_edge),
+    )
+

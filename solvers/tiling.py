@@ -1,0 +1,1113 @@
+"""CP-SAT formulation of the tiling problem, and the lazy loop that proves optimality.
+
+Decision variables (CoSA-like, but exact integers instead of a log-domain guess):
+
+* ``e[l, slot, d, p]`` — how many copies of prime ``p`` of dimension ``d`` go to
+  level ``l``'s temporal / spatial-X / spatial-Y loop.  Every factor, tile span,
+  instance count and cycle count is a product of prime powers, so each is an
+  exponent sum plus a table lookup (``AddElement``) and, across primes, an exact
+  ``AddMultiplicationEquality``.
+* ``before[l, a, b]`` — loop ``a`` is inside loop ``b`` at level ``l`` (a total
+  order; unit loops are pushed outermost in dimension order so every mapping
+  has one canonical encoding).
+* ``keep[l, k]`` — level ``l`` keeps data space ``k``.
+
+Constraints: factors multiply to the bounds; kept tiles fit the capacity divided
+by multiple buffering; spatial factors fit meshX/meshY; mapspace rules (fixed
+factors, permutations, keep/bypass, spatial split).  Each rule group hangs on an
+assumption literal, so an infeasible space is explained by the groups CP-SAT
+names as conflicting.
+
+The access counts of :mod:`loomc.solvers.tiling_cost` are encoded exactly
+(innermost relevant loop per level via the order booleans, sliding windows via
+rank extents, ``ceil`` to vector accesses).  That closed form is a *lower bound*
+of the Timeloop-compatible evaluator (it leaves out e.g. bandwidth throttling,
+network and address-generation energy), so the search is a lazy enumeration:
+
+1. minimise the closed-form metrics lexicographically among the mappings not yet
+   evaluated and able to beat the incumbent;
+2. evaluate the solution with the exact evaluator, update the incumbent, forbid
+   that mapping and require every further mapping to beat the incumbent's exact
+   metrics under the bound;
+3. when no such mapping exists, the incumbent is optimal under the exact model
+   (provided the bound holds; every evaluated mapping re-checks it).
+
+When the budget runs out first, the result reports the best bound still open and
+the gap.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from loomc.solvers.tiling_spec import (
+    SPATIAL_X,
+    SPATIAL_Y,
+    TEMPORAL,
+    TilePoint,
+    TilingSpec,
+)
+from ortools.sat.python import cp_model
+
+#: largest number of energy units per pJ (ERT energies have at most 6 decimals, so
+#: this scale makes them exact integers; large problems get a coarser scale)
+MAX_ENERGY_SCALE = 1_000_000
+_INT_LIMIT = 1 << 60
+_FIT = 1 << 58
+
+
+def choose_energy_scale(spec: TilingSpec) -> int:
+    """Units per pJ: the finest power of ten whose energy totals still fit in 64 bits."""
+    cap = 4 * spec.computes + max(ds.size(spec.bounds) for ds in spec.spaces) + 8
+    max_inst = 1
+    for lv in spec.levels:
+        max_inst *= lv.fanout_x * lv.fanout_y
+    ub = spec.compute_energy * spec.computes + 1.0
+    for lv in spec.levels:
+        per = (lv.read_energy + lv.fill_energy + lv.update_energy) * (cap / lv.block_size + 1)
+        ub += len(spec.spaces) * per * max_inst + lv.leak_energy * spec.computes * max_inst
+    scale = MAX_ENERGY_SCALE
+    while scale > 1 and ub * scale >= _FIT:
+        scale //= 10
+    return scale
+
+
+def prime_factors(n: int) -> dict[int, int]:
+    """``{prime: multiplicity}`` of ``n``."""
+    out: dict[int, int] = {}
+    p = 2
+    while p * p <= n:
+        while n % p == 0:
+            out[p] = out.get(p, 0) + 1
+            n //= p
+        p += 1
+    if n > 1:
+        out[n] = out.get(n, 0) + 1
+    return out
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """Knobs of one optimisation (mapper settings translate to these)."""
+
+    time_limit: float = 60.0
+    num_workers: int = 1
+    seed: int = 0
+    deterministic: bool = True
+    energy_scale: int | None = None
+    max_iterations: int = 10_000
+    #: stop after this many exact evaluations in a row without improvement (0 = never)
+    stall_limit: int = 0
+    #: share of the time budget for the guided search before the bound loop
+    guide_fraction: float = 0.5
+    log: Callable[[str], None] | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One evaluated mapping with its closed-form bound and its exact metrics."""
+
+    point: TilePoint
+    bound: tuple[float, ...]
+    exact: tuple[float, ...] | None
+
+
+@dataclass(frozen=True)
+class TilingResult:
+    """Outcome of :func:`optimize`.
+
+    ``status``: OPTIMAL (no mapping beats ``best`` under the exact model, given
+    the bound), FEASIBLE (budget ran out; see ``bound``/``gap``), INFEASIBLE (no
+    valid mapping; ``conflict`` names the rules), or UNKNOWN (nothing found).
+    ``bound`` holds the lexicographic lower bound still open (per metric, the
+    first metric not proven equal carries the gap).
+    """
+
+    status: str
+    best: TilePoint | None
+    best_metrics: tuple[float, ...] | None
+    bound: tuple[float, ...] | None
+    gap: float | None
+    iterations: int
+    evaluated: int
+    wall_time: float
+    conflict: tuple[str, ...] = ()
+    bound_violations: int = 0
+    history: tuple[tuple[float, tuple[float, ...]], ...] = field(default=(), compare=False)
+
+
+class TilingModel:
+    """The CP-SAT model of one :class:`TilingSpec` (build once, solve many times)."""
+
+    def __init__(self, spec: TilingSpec, energy_scale: int | None = None, counts: bool = True):
+        self.spec = spec
+        self.with_counts = counts
+        self.m = cp_model.CpModel()
+        self.scale = energy_scale or choose_energy_scale(spec)
+        self.nl = len(spec.levels)
+        self.nd = len(spec.bounds)
+        self.nk = len(spec.spaces)
+        self.primes = [prime_factors(b) for b in spec.bounds]
+        self.cap = 4 * spec.computes + max(ds.size(spec.bounds) for ds in spec.spaces) + 8
+        self.groups: dict[str, cp_model.IntVar] = {}
+        self._pow_cache: dict[tuple, cp_model.IntVar] = {}
+        self._build()
+
+    # ------------------------------------------------------------------ helpers
+    def _group(self, name: str) -> cp_model.IntVar:
+        """The assumption literal enabling one named rule group."""
+        if name not in self.groups:
+            self.groups[name] = self.m.NewBoolVar(f"rule:{name}")
+        return self.groups[name]
+
+    def _ub(self, v) -> int:
+        if isinstance(v, int):
+            return v
+        dom = self.m.Proto().variables[v.Index()].domain
+        return int(dom[len(dom) - 1])
+
+    def _lb(self, v) -> int:
+        if isinstance(v, int):
+            return v
+        return int(self.m.Proto().variables[v.Index()].domain[0])
+
+    def _mul(self, terms: list, name: str, limit: int | None = None):
+        """An exact product of integer variables/constants.
+
+        Its domain is capped at ``limit`` (default: the largest count any mapping
+        can produce, a few times the number of computes), which keeps every
+        linear sum of counts inside CP-SAT's 64-bit overflow check.
+        """
+        const = 1
+        vs = []
+        for t in terms:
+            if isinstance(t, int):
+                const *= t
+            else:
+                vs.append(t)
+        if not vs:
+            return const
+        cap = limit if limit is not None else self.cap
+        # fold into binary products, small operands first, so no product can overflow
+        vs.sort(key=self._ub)
+        acc = vs[0]
+        for i, v in enumerate(vs[1:]):
+            ub = min(self._ub(acc) * max(1, self._ub(v)), cap)
+            lb = 1 if self._lb(acc) >= 1 and self._lb(v) >= 1 else 0
+            out = self.m.NewIntVar(lb, max(lb, ub), name if i == len(vs) - 2 else f"{name}_{i}")
+            self.m.AddMultiplicationEquality(out, [acc, v])
+            acc = out
+        if const == 1:
+            return acc
+        out = self.m.NewIntVar(0, min(self._ub(acc) * const, cap), name + "_c")
+        self.m.Add(out == const * acc)
+        return out
+
+    def _value(self, d: int, expo: dict[int, list], name: str):
+        """Integer value of dimension ``d``'s prime powers with exponent sums ``expo[p]``."""
+        key = (d, tuple((p, tuple(sorted(map(str, expo[p])))) for p in sorted(expo)))
+        if key in self._pow_cache:
+            return self._pow_cache[key]
+        parts = []
+        for p, mult in self.primes[d].items():
+            terms = expo.get(p, [])
+            if not terms:
+                continue
+            ev = self.m.NewIntVar(0, mult, f"{name}_e{p}")
+            self.m.Add(ev == sum(terms))
+            pv = self.m.NewIntVar(1, p**mult, f"{name}_p{p}")
+            self.m.AddElement(ev, [p**i for i in range(mult + 1)], pv)
+            parts.append(pv)
+        val = self._mul(parts, name) if parts else 1
+        self._pow_cache[key] = val
+        return val
+
+    def _cond(self, lit, value, other, name: str):
+        """``lit ? value : other`` as an integer variable."""
+        if isinstance(value, int) and isinstance(other, int) and value == other:
+            return value
+        ub = max(self._ub(value), self._ub(other))
+        out = self.m.NewIntVar(0, ub, name)
+        self.m.Add(out == value).OnlyEnforceIf(lit)
+        self.m.Add(out == other).OnlyEnforceIf(lit.Not())
+        return out
+
+    def _and(self, lits: list, name: str):
+        out = self.m.NewBoolVar(name)
+        if not lits:
+            self.m.Add(out == 1)
+            return out
+        self.m.AddBoolAnd(lits).OnlyEnforceIf(out)
+        self.m.AddBoolOr([x.Not() for x in lits] + [out])
+        return out
+
+    def _or(self, lits: list, name: str):
+        out = self.m.NewBoolVar(name)
+        if not lits:
+            self.m.Add(out == 0)
+            return out
+        self.m.AddBoolOr(lits).OnlyEnforceIf(out)
+        for x in lits:
+            self.m.AddImplication(x, out)
+        return out
+
+    # ------------------------------------------------------------- variables
+    def _build(self) -> None:
+        spec, m = self.spec, self.m
+        nl, nd, _nk = self.nl, self.nd, self.nk
+        self.slots = [spec.slots(lv) for lv in range(nl)]
+        # prime exponents
+        self.e: dict[tuple[int, str, int, int], cp_model.IntVar] = {}
+        for d in range(nd):
+            for p, mult in self.primes[d].items():
+                row = []
+                for lv in range(nl):
+                    for s in self.slots[lv]:
+                        v = m.NewIntVar(0, mult, f"e_{lv}{s}_{d}_{p}")
+                        self.e[lv, s, d, p] = v
+                        row.append(v)
+                m.Add(sum(row) == mult)
+        self._rules_factors()
+        # per-slot factor values
+        self.f: dict[tuple[int, str, int], object] = {}
+        for lv in range(nl):
+            for s in self.slots[lv]:
+                for d in range(nd):
+                    ex = {p: [self.e[lv, s, d, p]] for p in self.primes[d]}
+                    self.f[lv, s, d] = self._value(d, ex, f"f{lv}{s}{d}")
+        # non-unit temporal loops
+        self.u: dict[tuple[int, int], cp_model.IntVar] = {}
+        for lv in range(nl):
+            for d in range(nd):
+                b = m.NewBoolVar(f"u{lv}_{d}")
+                ex = [self.e[lv, TEMPORAL, d, p] for p in self.primes[d]]
+                if ex:
+                    m.Add(sum(ex) >= 1).OnlyEnforceIf(b)
+                    m.Add(sum(ex) == 0).OnlyEnforceIf(b.Not())
+                else:
+                    m.Add(b == 0)
+                self.u[lv, d] = b
+        self._order()
+        self._keep()
+        self._spatial_fanout()
+        self._spans_and_capacity()
+        if not self.with_counts:
+            # feasibility and cycles only: a small model for the delay bound and a first hint
+            self.metric_vars = {"delay": self.cycles}
+            return
+        self._counts()
+        self._objectives()
+
+    def _rules_factors(self) -> None:
+        spec, m = self.spec, self.m
+        for lv, rules in enumerate(spec.rules):
+            g = self._group(f"factors at {spec.levels[lv].name}")
+            for slot, fixed in rules.factors.items():
+                for d, val in fixed.items():
+                    if val == 0:
+                        continue
+                    if slot not in self.slots[lv]:
+                        if val != 1:
+                            m.AddBoolOr([g.Not()])
+                        continue
+                    fp = prime_factors(val)
+                    if any(p not in self.primes[d] for p in fp):
+                        m.AddBoolOr([g.Not()])
+                        continue
+                    for p in self.primes[d]:
+                        m.Add(self.e[lv, slot, d, p] == fp.get(p, 0)).OnlyEnforceIf(g)
+            gs = self._group(f"spatial split at {spec.levels[lv].name}")
+            for slot, allowed in ((SPATIAL_X, rules.spatial_x), (SPATIAL_Y, rules.spatial_y)):
+                if allowed is None or slot not in self.slots[lv]:
+                    continue
+                for d in range(self.nd):
+                    if d not in allowed:
+                        for p in self.primes[d]:
+                            m.Add(self.e[lv, slot, d, p] == 0).OnlyEnforceIf(gs)
+
+    def _order(self) -> None:
+        spec, m, nd = self.spec, self.m, self.nd
+        self.before: dict[tuple[int, int, int], object] = {}
+        for lv in range(self.nl):
+            for a in range(nd):
+                for b in range(a + 1, nd):
+                    v = m.NewBoolVar(f"bf{lv}_{a}_{b}")
+                    self.before[lv, a, b] = v
+                    self.before[lv, b, a] = v.Not()
+            for a in range(nd):
+                for b in range(nd):
+                    for c in range(nd):
+                        if len({a, b, c}) == 3:
+                            m.AddBoolOr([self.before[lv, a, b].Not(), self.before[lv, b, c].Not(),
+                                         self.before[lv, a, c]])
+            # canonical form: non-unit loops inside unit loops, unit loops in dim order
+            for a in range(nd):
+                for b in range(nd):
+                    if a == b:
+                        continue
+                    ua, ub = self.u[lv, a], self.u[lv, b]
+                    m.AddImplication(ua, self.before[lv, a, b]).OnlyEnforceIf(ub.Not())
+                    if a < b:
+                        m.AddBoolOr([ua, ub, self.before[lv, a, b]])
+            perm = spec.rules[lv].permutation
+            if perm:
+                g = self._group(f"permutation at {spec.levels[lv].name}")
+                listed = list(perm)
+                for i, a in enumerate(listed):
+                    later = listed[i + 1:] + [d for d in range(nd) if d not in listed]
+                    for b in later:
+                        m.AddBoolOr([g.Not(), self.u[lv, a].Not(), self.u[lv, b].Not(),
+                                     self.before[lv, a, b]])
+
+    def _keep(self) -> None:
+        spec, m = self.spec, self.m
+        self.keep: dict[tuple[int, int], cp_model.IntVar] = {}
+        for lv, level in enumerate(spec.levels):
+            g = self._group(f"keep/bypass at {level.name}")
+            for k in range(self.nk):
+                b = m.NewBoolVar(f"keep{lv}_{k}")
+                self.keep[lv, k] = b
+                want = level.keep[k] if level.keep else None
+                if lv == self.nl - 1:
+                    m.Add(b == 1)
+                elif want is True:
+                    m.AddImplication(g, b)
+                elif want is False:
+                    m.AddImplication(g, b.Not())
+
+    def _spatial_fanout(self) -> None:
+        spec, m = self.spec, self.m
+        for lv, level in enumerate(spec.levels):
+            for slot, limit in ((SPATIAL_X, level.fanout_x), (SPATIAL_Y, level.fanout_y)):
+                if slot not in self.slots[lv]:
+                    continue
+                g = self._group(f"fanout {slot} at {level.name} (mesh {limit})")
+                prod = self._mul([self.f[lv, slot, d] for d in range(self.nd)], f"fan{lv}{slot}")
+                m.Add(prod <= limit).OnlyEnforceIf(g)
+            mu = spec.rules[lv].min_spatial_utilization
+            total = level.fanout_x * level.fanout_y
+            if mu > 0 and total > 1:
+                g = self._group(f"spatial utilization at {level.name}")
+                terms = [self.f[lv, s, d] for s in (SPATIAL_X, SPATIAL_Y) if s in self.slots[lv]
+                         for d in range(self.nd)]
+                prod = self._mul(terms, f"util{lv}")
+                m.Add(prod >= math.ceil(mu * total)).OnlyEnforceIf(g)
+
+    def _expo(self, d: int, levels, slots) -> dict[int, list]:
+        return {
+            p: [self.e[lv, s, d, p] for lv in levels for s in slots if s in self.slots[lv]]
+            for p in self.primes[d]
+        }
+
+    def _spans_and_capacity(self) -> None:
+        spec, m = self.spec, self.m
+        nl, nd = self.nl, self.nd
+        allslots = (TEMPORAL, SPATIAL_X, SPATIAL_Y)
+        # A[l][d]: span of one instance's tile at level l
+        self.A = [[self._value(d, self._expo(d, range(lv + 1), allslots), f"A{lv}_{d}")
+                   for d in range(nd)] for lv in range(nl)]
+        self.tile: dict[tuple[int, int], object] = {}
+        for lv, level in enumerate(spec.levels):
+            for k, ds in enumerate(spec.spaces):
+                self.tile[lv, k] = self._size(ds, self.A[lv], f"tile{lv}_{k}")
+            if level.capacity is None:
+                continue
+            g = self._group(f"capacity of {level.name} ({level.capacity} words)")
+            eff = int(level.capacity // level.multiple_buffering)
+            kept = [self._cond(self.keep[lv, k], self.tile[lv, k], 0, f"kt{lv}_{k}")
+                    for k in range(self.nk)]
+            m.Add(sum(kept) <= eff).OnlyEnforceIf(g)
+        # instances of each level (spatial loops above it)
+        self.inst = []
+        for lv in range(nl):
+            vals = [self._value(d, self._expo(d, range(lv + 1, nl), (SPATIAL_X, SPATIAL_Y)),
+                                f"in{lv}_{d}") for d in range(nd)]
+            self.inst.append(self._mul(vals, f"inst{lv}"))
+        self.cycles = self._mul(
+            [self._value(d, self._expo(d, range(nl), (TEMPORAL,)), f"cyc_{d}") for d in range(nd)],
+            "cycles")
+
+    def _ext(self, rank, spans: list, name: str):
+        """Extent of one rank over spans (``sum(coef*(span-1))+1``)."""
+        expr = 1 + sum(c * (spans[d] - 1) for d, c in rank if c)
+        ub = 1 + sum(c * (self._ub(spans[d]) - 1) for d, c in rank if c)
+        if all(isinstance(spans[d], int) for d, _ in rank):
+            return int(expr) if not isinstance(expr, int) else expr
+        if len(rank) == 1 and rank[0][1] == 1:
+            return spans[rank[0][0]]
+        v = self.m.NewIntVar(1, max(1, ub), name)
+        self.m.Add(v == expr)
+        return v
+
+    def _lin(self, expr, ub: int, name: str):
+        v = self.m.NewIntVar(0, max(0, ub), name)
+        self.m.Add(v == expr)
+        return v
+
+    def _size(self, ds, spans: list, name: str):
+        exts = [self._ext(r, spans, f"{name}_r{i}") for i, r in enumerate(ds.projection)]
+        return self._mul(exts, name)
+
+    def _groups(self, k: int, levels, name: str):
+        """Distinct child tiles among the spatial loops of ``levels`` for data space ``k``."""
+        rel = self.spec.spaces[k].relevant()
+        vals = [self._value(d, self._expo(d, levels, (SPATIAL_X, SPATIAL_Y)), f"{name}_{d}")
+                for d in range(self.nd) if d in rel]
+        return self._mul(vals, name)
+
+    def _counts(self) -> None:
+        spec, m = self.spec, self.m
+        nl, nd, _nk = self.nl, self.nd, self.nk
+        allslots = (SPATIAL_X, SPATIAL_Y)
+        self.counts: dict[str, dict] = {"lb": {}, "guide": {}}
+        self.energy_terms: dict[str, list] = {"lb": [], "guide": []}
+        self.no_throttle = m.NewBoolVar("no_throttle")
+        for k, ds in enumerate(spec.spaces):
+            rel = ds.relevant()
+            slide = ds.sliding()
+            full = ds.size(spec.bounds)
+            # first-ever elements per instance (outputs)
+            first_ever = {}
+            if ds.read_write:
+                for lv in range(nl):
+                    relsp = self._mul(
+                        [self._value(d, self._expo(d, range(lv + 1, nl), allslots),
+                                     f"rs{lv}_{k}_{d}") for d in range(nd) if d in rel],
+                        f"relsp{lv}_{k}")
+                    if isinstance(relsp, int):
+                        first_ever[lv] = full // relsp
+                    else:
+                        fe = m.NewIntVar(0, full, f"fe{lv}_{k}")
+                        m.AddDivisionEquality(fe, full, relsp)
+                        first_ever[lv] = fe
+            # has a relevant non-unit temporal loop at level lv
+            hasrel = [self._or([self.u[lv, d] for d in rel], f"hr{lv}_{k}") for lv in range(nl)]
+            # innermost relevant non-unit loop at level lv is d
+            firstdim = {}
+            for lv in range(nl):
+                for d in rel:
+                    others = [self.before[lv, d, o] for o in rel if o != d]
+                    # d is first iff d non-unit and every other relevant non-unit loop is outside
+                    lits = [self.u[lv, d]]
+                    for o in rel:
+                        if o == d:
+                            continue
+                        t = m.NewBoolVar(f"ob{lv}_{k}_{d}_{o}")
+                        m.AddBoolOr([self.u[lv, o].Not(), self.before[lv, d, o]]).OnlyEnforceIf(t)
+                        m.AddBoolOr([t, self.u[lv, o]])
+                        m.AddBoolOr([t, self.before[lv, d, o].Not()])
+                        lits.append(t)
+                    del others
+                    firstdim[lv, d] = self._and(lits, f"fd{lv}_{k}_{d}")
+            # keeper structure
+            below_keep = {}  # no keeper strictly below lv
+            for lv in range(nl):
+                below_keep[lv] = self._and([self.keep[j, k].Not() for j in range(lv)],
+                                           f"nb{lv}_{k}")
+            is_k0 = [self._and([self.keep[lv, k], below_keep[lv]], f"k0{lv}_{k}")
+                     for lv in range(nl)]
+            pair = {}
+            for c in range(nl):
+                for p in range(c + 1, nl):
+                    lits = [self.keep[c, k], self.keep[p, k]] + [
+                        self.keep[j, k].Not() for j in range(c + 1, p)]
+                    pair[c, p] = self._and(lits, f"pr{c}_{p}_{k}")
+            child_fill = {}
+            parent_serve = {}
+            for c in range(nl - 1):
+                # refetch structure above c
+                open_ = True
+                rest_terms = []
+                fsel = []  # (lit, level, dim)
+                free_irr = []  # non-unit loops that do not move the tile, inside the first one
+                slide_lits = []  # sliding-window loops outside the first one (guide only)
+
+                def cnt_lit(fl, opened, lv, d, c=c, k=k):
+                    closed = (self._or([opened.Not()], f"sc{c}_{lv}_{k}_{d}")
+                              if opened is not True else None)
+                    return self._or([fl] if closed is None else [fl, closed],
+                                    f"sk{c}_{lv}_{k}_{d}")
+                for lv in range(c + 1, nl):
+                    opened = open_
+                    fl = hasrel[lv] if opened is True else self._and(
+                        [opened, hasrel[lv]], f"fl{c}_{lv}_{k}")
+                    for d in range(nd):
+                        t = self.f[lv, TEMPORAL, d]
+                        if isinstance(t, int) and t == 1:
+                            continue
+                        if d in rel:
+                            isfirst = self._and([fl, firstdim[lv, d]], f"is{c}_{lv}_{k}_{d}")
+                            fsel.append((isfirst, lv, d))
+                            if d in slide:
+                                # left out of the bound's repeat count (see tiling_cost); the
+                                # guide counts it
+                                slide_lits.append((cnt_lit(fl, opened, lv, d),
+                                                   isfirst, t, lv, d))
+                                continue
+                            # counted unless it is the first loop itself, or still open
+                            closed = (self._or([opened.Not()], f"cl{c}_{lv}_{k}")
+                                      if opened is not True else None)
+                            lits = [fl] if closed is None else [fl, closed]
+                            cnt = self._or(lits, f"ct{c}_{lv}_{k}_{d}")
+                            take = self._and([cnt, isfirst.Not()], f"tk{c}_{lv}_{k}_{d}")
+                        else:
+                            outer = [self._and([firstdim[lv, y], self.before[lv, y, d]],
+                                               f"of{c}_{lv}_{k}_{d}_{y}") for y in rel]
+                            inlevel = self._and([fl, self._or(outer, f"oo{c}_{lv}_{k}_{d}")],
+                                                f"il{c}_{lv}_{k}_{d}")
+                            lits = [inlevel] if opened is True else [inlevel, opened.Not()]
+                            take = self._or(lits, f"tk{c}_{lv}_{k}_{d}")
+                            free_irr.append(self._and([self.u[lv, d], take.Not()],
+                                                      f"fi{c}_{lv}_{k}_{d}"))
+                        rest_terms.append(self._cond(take, t, 1, f"g{c}_{lv}_{k}_{d}"))
+                    open_ = (self._and([hasrel[lv].Not()], f"op{c}_{lv}_{k}") if opened is True
+                             else self._and([opened, hasrel[lv].Not()], f"op{c}_{lv}_{k}"))
+                rest = self._mul(rest_terms, f"rest{c}_{k}")
+                rest_guide = rest
+                if slide_lits:
+                    extra = []
+                    for cnt, isfirst, t, lv, d in slide_lits:
+                        take = self._and([cnt, isfirst.Not()], f"sg{c}_{lv}_{k}_{d}")
+                        extra.append(self._cond(take, t, 1, f"sv{c}_{lv}_{k}_{d}"))
+                    rest_guide = self._mul([rest] + extra, f"restg{c}_{k}")
+                # n: bound of the first loop (1 if none)
+                n = m.NewIntVar(1, spec.bounds and max(spec.bounds), f"n{c}_{k}")
+                for lit, lv, d in fsel:
+                    m.Add(n == self.f[lv, TEMPORAL, d]).OnlyEnforceIf(lit)
+                m.Add(n == 1).OnlyEnforceIf([x.Not() for x, _, _ in fsel])
+                if len(fsel) > 1:
+                    m.AddAtMostOne([x for x, _, _ in fsel])
+                sel = {d: [x for x, _, dd in fsel if dd == d] for d in rel}
+                seld = {d: self._or(v, f"sel{c}_{k}_{d}") for d, v in sel.items() if v}
+
+                # union of the first loop's sweep, rank by rank:
+                # ext + (n - 1) * min(shift, ext), shift = coef * span of the swept dim
+                nm1 = m.NewIntVar(0, max(spec.bounds) - 1, f"nm{c}_{k}")
+                m.Add(nm1 == n - 1)
+                exts = []
+                for ri, rank in enumerate(ds.projection):
+                    ext = self._ext(rank, self.A[c], f"ce{c}_{k}_{ri}")
+                    grow = []
+                    for d, coef in rank:
+                        if d not in seld or coef == 0:
+                            continue
+                        shift = self.A[c][d] if coef == 1 else self._lin(
+                            coef * self.A[c][d], coef * self._ub(self.A[c][d]), f"sh{c}_{k}_{d}")
+                        step = shift
+                        if len(rank) > 1 and coef != 1:
+                            step = m.NewIntVar(0, self._ub(shift), f"st{c}_{k}_{ri}_{d}")
+                            m.AddMinEquality(step, [shift, ext])
+                        g = self._mul([step, nm1], f"gr{c}_{k}_{ri}_{d}")
+                        grow.append(self._cond(seld[d], g, 0, f"gc{c}_{k}_{ri}_{d}"))
+                    if grow:
+                        e2 = m.NewIntVar(1, self._ub(ext) + sum(self._ub(x) for x in grow),
+                                         f"cx{c}_{k}_{ri}")
+                        m.Add(e2 == ext + sum(grow))
+                        exts.append(e2)
+                    else:
+                        exts.append(ext)
+                slid = self._mul(exts, f"cu{c}_{k}")
+                tiled = self._mul([self.tile[c, k], n], f"ct{c}_{k}")
+                slides = self._or(free_irr, f"ns{c}_{k}").Not()
+                cunion = self._cond(slides, slid, tiled, f"cx{c}_{k}")
+                for variant, rr in (("lb", rest), ("guide", rest_guide)):
+                    if variant == "guide" and rr is rest:
+                        child_fill[variant, c] = child_fill["lb", c]
+                        for p in range(c + 1, nl):
+                            parent_serve[variant, c, p] = parent_serve["lb", c, p]
+                        continue
+                    child_fill[variant, c] = self._mul([cunion, rr], f"cf{variant}{c}_{k}")
+                    for p in range(c + 1, nl):
+                        grp = self._groups(k, range(c + 1, p + 1), f"g{c}_{p}_{k}")
+                        parent_serve[variant, c, p] = self._mul([child_fill[variant, c], grp],
+                                                                f"pv{variant}{c}_{p}_{k}")
+            # compute-side service at the innermost keeper
+            served = {}
+            for lv in range(nl):
+                grp = self._groups(k, range(lv + 1), f"gs{lv}_{k}")
+                served[lv] = self._mul([self.cycles, grp], f"srv{lv}_{k}")
+            variants = ("lb", "guide") if slide else ("lb",)
+            for variant in variants:
+                self._level_counts(k, variant, pair, parent_serve, child_fill, served, is_k0,
+                                   first_ever)
+        for lv, level in enumerate(spec.levels):
+            self._bandwidth(lv, level)
+        for lv, level in enumerate(spec.levels):
+            coef = int(math.floor(level.leak_energy * self.scale))
+            if coef:
+                term = self._mul([coef, self.cycles, self.inst[lv]], f"lk{lv}", _FIT)
+                self.energy_terms["lb"].append(term)
+                self.energy_terms["guide"].append(term)
+
+    def _level_counts(self, k, variant, pair, parent_serve, child_fill, served, is_k0,
+                      first_ever) -> None:
+        """Per-instance reads/fills/updates of data space ``k`` at every level, and their
+        energy, for one variant of the fill counts (``lb``: the bound; ``guide``: sliding
+        windows counted the way they usually behave)."""
+        spec, m, nl, cap = self.spec, self.m, self.nl, self.cap
+        ds = spec.spaces[k]
+        for lv in range(nl):
+            parts_serve = [self._cond(pair[c, lv], parent_serve[variant, c, lv], 0,
+                                      f"ps{variant}{c}_{lv}_{k}c") for c in range(lv)]
+            k0part = self._cond(is_k0[lv], served[lv], 0, f"k0s{variant}{lv}_{k}")
+            has_parent = self._or([pair[lv, p] for p in range(lv + 1, nl)],
+                                  f"hp{variant}{lv}_{k}")
+            fill = (self._cond(has_parent, child_fill[variant, lv], 0, f"fil{variant}{lv}_{k}")
+                    if lv < nl - 1 else 0)
+            r = m.NewIntVar(0, cap, f"R{variant}{lv}_{k}")
+            fv = m.NewIntVar(0, cap, f"F{variant}{lv}_{k}")
+            uv = m.NewIntVar(0, cap, f"U{variant}{lv}_{k}")
+            if ds.read_write:
+                m.Add(uv == k0part + sum(parts_serve))
+                fe = first_ever[lv]
+                m.Add(r == uv - fe).OnlyEnforceIf(self.keep[lv, k])
+                m.Add(r == 0).OnlyEnforceIf(self.keep[lv, k].Not())
+                m.Add(fv == fill - fe).OnlyEnforceIf(has_parent)
+                m.Add(fv == 0).OnlyEnforceIf(has_parent.Not())
+            else:
+                m.Add(r == k0part + sum(parts_serve))
+                m.Add(fv == fill)
+                m.Add(uv == 0)
+            targets = ["lb", "guide"] if variant == "lb" and not ds.sliding() else [variant]
+            for tgt in targets:
+                self.counts[tgt][lv, k] = (r, fv, uv)
+            level = spec.levels[lv]
+            bs = level.block_size
+            lin = 0
+            for cnt, e_pj, tag in ((r, level.read_energy, "r"), (fv, level.fill_energy, "f"),
+                                   (uv, level.update_energy, "u")):
+                coef = int(math.floor(e_pj * self.scale))
+                if coef == 0:
+                    continue
+                vec = m.NewIntVar(0, cap // bs + 1, f"v{tag}{variant}{lv}_{k}")
+                m.AddDivisionEquality(vec, cnt + bs - 1, bs)
+                lin += coef * vec
+            if isinstance(lin, int):
+                continue
+            ub = sum(int(math.floor(e * self.scale)) for e in (
+                level.read_energy, level.fill_energy, level.update_energy)) * (cap // bs + 1)
+            lv_e = m.NewIntVar(0, min(ub, _INT_LIMIT), f"el{variant}{lv}_{k}")
+            m.Add(lv_e == lin)
+            term = self._mul([lv_e, self.inst[lv]], f"ei{variant}{lv}_{k}", _FIT)
+            for tgt in targets:
+                self.energy_terms[tgt].append(term)
+
+    def _bandwidth(self, lv: int, level) -> None:
+        """Guide-only: the level's bandwidth keeps up (no throttling), so delay = cycles."""
+        m = self.m
+        for limit, picks in ((level.read_bandwidth, (0,)), (level.write_bandwidth, (1, 2)),
+                             (level.shared_bandwidth, (0, 1, 2))):
+            if limit is None:
+                continue
+            total = []
+            for k in range(self.nk):
+                cnts = self.counts["guide"].get((lv, k))
+                if cnts is None:
+                    continue
+                total.extend(cnts[i] for i in picks)
+            if not total:
+                continue
+            num, den = _ratio(limit)
+            # sum(counts) / cycles <= limit  <=>  den * sum <= num * cycles
+            m.Add(den * sum(total) <= num * self.cycles).OnlyEnforceIf(self.no_throttle)
+
+    def _objectives(self) -> None:
+        spec, m = self.spec, self.m
+        const = int(math.floor(spec.compute_energy * self.scale)) * spec.computes
+        top = self.nl - 1
+        self.edp_div = 1
+        self.metric_vars = {}
+        self.guide_vars = {}
+        ubs = {v: min(_FIT, sum(self._ub(t) for t in self.energy_terms[v]) + const)
+               for v in ("lb", "guide")}
+        if "edp" in spec.metrics:
+            # energy x cycles must fit: drop low digits of energy (floor: still a bound)
+            while max(ubs.values()) // self.edp_div * spec.computes >= _FIT:
+                self.edp_div *= 10
+        for variant, out in (("lb", self.metric_vars), ("guide", self.guide_vars)):
+            terms = self.energy_terms[variant]
+            ub = ubs[variant]
+            energy = m.NewIntVar(0, ub, f"energy_{variant}")
+            m.Add(energy == const + sum(terms))
+            lla = m.NewIntVar(0, 3 * self.nk * self.cap, f"lla_{variant}")
+            m.Add(lla == sum(sum(self.counts[variant][top, k]) for k in range(self.nk)))
+            out.update({"delay": self.cycles, "energy": energy, "last_level_accesses": lla})
+            if "edp" in spec.metrics:
+                coarse = energy
+                if self.edp_div > 1:
+                    coarse = m.NewIntVar(0, ub // self.edp_div, f"energy_coarse_{variant}")
+                    m.AddDivisionEquality(coarse, energy, self.edp_div)
+                out["edp"] = self._mul([coarse, self.cycles], f"edp_{variant}", _FIT)
+        self.energy = self.metric_vars["energy"]
+        self.reads = {key: v[0] for key, v in self.counts["lb"].items()}
+        self.fills = {key: v[1] for key, v in self.counts["lb"].items()}
+        self.updates = {key: v[2] for key, v in self.counts["lb"].items()}
+
+    # ------------------------------------------------------------- decoding
+    def metric_scale(self, name: str) -> float:
+        """Factor from model units to real units (pJ, cycles, accesses)."""
+        if name == "energy":
+            return 1.0 / self.scale
+        if name == "edp":
+            return self.edp_div / self.scale
+        return 1.0
+
+    def decode(self, solver: cp_model.CpSolver) -> TilePoint:
+        spec = self.spec
+        factors = []
+        orders = []
+        keeps = []
+        for lv in range(self.nl):
+            fs = {}
+            for s in self.slots[lv]:
+                fs[s] = tuple(int(solver.Value(self.f[lv, s, d])) if not isinstance(
+                    self.f[lv, s, d], int) else self.f[lv, s, d] for d in range(self.nd))
+            factors.append(fs)
+            dims = list(range(self.nd))
+            inner_count = {a: sum(1 for b in dims if b != a and solver.BooleanValue(
+                self.before[lv, b, a])) for a in dims}
+            order = sorted(dims, key=lambda a: inner_count[a])
+            perm = spec.rules[lv].permutation
+            if perm:
+                order = list(perm) + [d for d in order if d not in perm]
+            orders.append(tuple(order))
+            keeps.append(tuple(bool(solver.BooleanValue(self.keep[lv, k]))
+                               for k in range(self.nk)))
+        return TilePoint(tuple(factors), tuple(orders), tuple(keeps))
+
+    def forbid(self, pt: TilePoint) -> None:
+        """Exclude one mapping (its canonical encoding) from further solutions."""
+        lits = []
+        for (lv, s, d, p), var in self.e.items():
+            want = _vp(pt.factor(lv, s, d), p)
+            b = self.m.NewBoolVar("")
+            self.m.Add(var == want).OnlyEnforceIf(b)
+            self.m.Add(var != want).OnlyEnforceIf(b.Not())
+            lits.append(b)
+        for lv in range(self.nl):
+            for k in range(self.nk):
+                v = self.keep[lv, k]
+                lits.append(v if pt.keep[lv][k] else v.Not())
+            pos = {d: i for i, d in enumerate(pt.order[lv])}
+            for a in range(self.nd):
+                for b in range(a + 1, self.nd):
+                    if pt.factor(lv, TEMPORAL, a) > 1 and pt.factor(lv, TEMPORAL, b) > 1:
+                        v = self.before[lv, a, b]
+                        lits.append(v if pos[a] < pos[b] else v.Not())
+        self.m.AddBoolOr([x.Not() for x in lits])
+
+    def fix(self, pt: TilePoint) -> list:
+        """Literals/constraints pinning the model to one mapping (for tests/hints)."""
+        for (lv, s, d, p), var in self.e.items():
+            self.m.Add(var == _vp(pt.factor(lv, s, d), p))
+        for lv in range(self.nl):
+            for k in range(self.nk):
+                self.m.Add(self.keep[lv, k] == int(pt.keep[lv][k]))
+            pos = {d: i for i, d in enumerate(pt.order[lv])}
+            for a in range(self.nd):
+                for b in range(a + 1, self.nd):
+                    if pt.factor(lv, TEMPORAL, a) > 1 and pt.factor(lv, TEMPORAL, b) > 1:
+                        self.m.Add(self.before[lv, a, b] == int(pos[a] < pos[b]))
+        return []
+
+    def hint(self, pt: TilePoint) -> None:
+        """Suggest ``pt`` (factors, keep flags, loop order) as the solver's first guess."""
+        self.m.ClearHints()
+        for (lv, s, d, p), var in self.e.items():
+            self.m.AddHint(var, _vp(pt.factor(lv, s, d), p))
+        for lv in range(self.nl):
+            for k in range(self.nk):
+                self.m.AddHint(self.keep[lv, k], int(pt.keep[lv][k]))
+            pos = {d: i for i, d in enumerate(pt.order[lv])}
+            for a in range(self.nd):
+                for b in range(a + 1, self.nd):
+                    fa, fb = pt.factor(lv, TEMPORAL, a) > 1, pt.factor(lv, TEMPORAL, b) > 1
+                    if fa and fb:
+                        inner = pos[a] < pos[b]
+                    elif fa != fb:
+                        inner = fa
+                    else:
+                        inner = a < b
+                    self.m.AddHint(self.before[lv, a, b], int(inner))
+
+
+def _ratio(x: float) -> tuple[int, int]:
+    """``x`` as a fraction ``num/den`` (bandwidths are small decimals)."""
+    from fractions import Fraction
+
+    f = Fraction(x).limit_denominator(1000)
+    return f.numerator, f.denominator
+
+
+def _vp(n: int, p: int) -> int:
+    e = 0
+    while n % p == 0 and n > 1:
+        n //= p
+        e += 1
+    return e
+
+
+def _solver(opts: SolveOptions, time_limit: float) -> cp_model.CpSolver:
+    s = cp_model.CpSolver()
+    s.parameters.random_seed = opts.seed
+    s.parameters.num_workers = max(1, opts.num_workers)
+    if opts.deterministic:
+        s.parameters.interleave_search = opts.num_workers > 1
+        s.parameters.max_deterministic_time = max(0.01, time_limit)
+    s.parameters.max_time_in_seconds = max(0.01, time_limit)
+    return s
+
+
+def _lex_solve(model: TilingModel, opts: SolveOptions, deadline: float, *, guide: bool = False,
+               fixed_first: int | None = None):
+    """Lexicographically minimise the metrics on a copy of the model.
+
+    ``guide`` minimises the guide metrics with the no-throttling constraints on
+    (a search for good mappings, no bound); otherwise the lower-bound metrics.
+    ``fixed_first``: the first metric's value is known (it equals its proven lower
+    bound), so that phase is replaced by a constraint.  Returns ``(point, values,
+    open_bound, proven_all, infeasible)`` with values in model units; ``open_bound``
+    is ``(phase, bound)`` when a phase ran out of time.
+    """
+    work = model.m.clone()
+    names = model.spec.metrics
+    table = model.guide_vars if guide else model.metric_vars
+    vals: list[int] = []
+    point = None
+    for lit in model.groups.values():
+        work.Add(work.GetBoolVarFromProtoIndex(lit.Index()) == 1)
+    if guide:
+        work.Add(work.GetBoolVarFromProtoIndex(model.no_throttle.Index()) == 1)
+    for i, name in enumerate(names):
+        idx = table[name].Index()
+        var = work.GetIntVarFromProtoIndex(idx)
+        if i == 0 and fixed_first is not None:
+            work.Add(var <= fixed_first)
+            vals.append(fixed_first)
+            continue
+        work.ClearObjective()
+        work.Minimize(var)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0.05:
+            return point, vals, None, False, False
+        s = _solver(opts, remaining)
+        st = s.Solve(work)
+        if st == cp_model.INFEASIBLE:
+            return None, vals, None, False, i == 0 or (i == 1 and fixed_first is not None)
+        if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return point, vals, None, False, False
+        point = model.decode(s)
+        v = int(s.ObjectiveValue())
+        if st != cp_model.OPTIMAL:
+            return point, vals + [v], (i, int(s.BestObjectiveBound())), False, False
+        vals.append(v)
+        work.Add(var <= v)
+    if point is None:
+        # every phase was fixed: find any mapping
+        s = _solver(opts, max(0.05, deadline - time.monotonic()))
+        st = s.Solve(work)
+        if st == cp_model.INFEASIBLE:
+            return None, vals, None, False, True
+        if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None, vals, None, False, False
+        point = model.decode(s)
+    return point, vals, None, True, False
+
+
+def optimize(spec: TilingSpec, evaluate: Callable[[TilePoint], tuple[float, ...] | None],
+             opts: SolveOptions | None = None,
+             on_progress: Callable[[Candidate, tuple[float, ...] | None], None] | None = None,
+             ) -> TilingResult:
+    """Find the lexicographically best mapping of ``spec`` under ``evaluate`` (exact metrics).
+
+    ``evaluate`` returns the exact metric tuple (same order as ``spec.metrics``)
+    or None for a mapping the exact model rejects.  Steps: (1) a small model
+    without counts gives the least compute-cycle count and a first mapping;
+    (2) a guided search (guide counts, no bandwidth throttling) finds a good
+    incumbent; (3) the lazy bound loop (module docstring) proves it or leaves a gap.
+    """
+    opts = opts or SolveOptions()
+    t0 = time.monotonic()
+    deadline = t0 + opts.time_limit
+    names = spec.metrics
+    first_hint = None
+    min_cycles = 0
+    if "delay" in names:
+        light = TilingModel(spec, opts.energy_scale, counts=False)
+        for lit in light.groups.values():
+            light.m.Add(lit == 1)
+        light.m.Minimize(light.cycles)
+        ls = _solver(opts, max(0.1, min(opts.time_limit * 0.2, deadline - time.monotonic())))
+        lst = ls.Solve(light.m)
+        if lst in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            first_hint = light.decode(ls)
+            min_cycles = int(ls.BestObjectiveBound())
+    model = TilingModel(spec, opts.energy_scale)
+    if min_cycles:
+        model.m.Add(model.cycles >= min_cycles)
+    scales = [model.metric_scale(n) for n in names]
+    state = _LoopState()
+
+    def consider(point: TilePoint, vals: list[int], guided: bool) -> None:
+        lb = tuple(v * sc for v, sc in zip(vals, scales, strict=False))
+        exact = evaluate(point)
+        state.evaluated += 1
+        if exact is not None:
+            if not guided:
+                for i, (b, x) in enumerate(zip(lb, exact, strict=False)):
+                    if b > x * (1 + 1e-9) + 1e-9:
+                        state.violations += 1
+                        if opts.log:
+                            opts.log(f"bound violation on metric {names[i]}: {b} > {x}")
+                        break
+            if state.best_m is None or _lex_less(exact, state.best_m):
+                state.best, state.best_m = point, tuple(exact)
+                state.history.append((time.monotonic() - t0, state.best_m))
+                state.stall = 0
+            else:
+                state.stall += 1
+        if on_progress:
+            on_progress(Candidate(point, () if guided else lb, exact), state.best_m)
+        model.forbid(point)
+        if state.best_m is not None:
+            _require_improvement(model, names, state.best_m)
+
+    # (2) guided search for a good first incumbent
+    if first_hint is not None:
+        model.hint(first_hint)
+    guide_deadline = t0 + (deadline - t0) * opts.guide_fraction
+    fixed = min_cycles if names[0] == "delay" and min_cycles else None
+    point, vals, _, _, infeasible = _lex_solve(model, opts, guide_deadline, guide=True,
+                                               fixed_first=fixed)
+    if point is None and fixed is not None and not infeasible:
+        point, vals, _, _, _ = _lex_solve(model, opts, guide_deadline, guide=True)
+    if point is not None:
+        consider(point, vals, True)
+
+    # (3) the bound loop
+    status = "UNKNOWN"
+    bound: tuple[float, ...] | None = None
+    it = 0
+    while it < opts.max_iterations:
+        it += 1
+        if time.monotonic() >= deadline:
+            break
+        if state.best is not None:
+            model.hint(state.best)
+        elif first_hint is not None:
+            model.hint(first_hint)
+        fixed = None
+        if names[0] == "delay" and min_cycles and state.best_m is not None \
+                and state.best_m[0] <= min_cycles:
+            fixed = min_cycles
+        point, vals, open_bound, proven, infeasible = _lex_solve(model, opts, deadline,
+                                                                 fixed_first=fixed)
+        if infeasible:
+            status = "OPTIMAL" if state.best is not None else "INFEASIBLE"
+            bound = state.best_m
+            break
+        if point is None:
+            if open_bound is None and state.best_m is not None:
+                bound = tuple(min_cycles if n == "delay" else 0.0 for n in names)
+            break
+        consider(point, vals, False)
+        if not proven:
+            if open_bound is not None:
+                i, b = open_bound
+                lb = [v * sc for v, sc in zip(vals, scales, strict=False)]
+                bound = tuple(lb[:i] + [b * scales[i]])
+            break
+        if opts.stall_limit and state.stall >= opts.stall_limit:
+            bound = tuple(v * sc for v, sc in zip(vals, scales, strict=False))
+            break
+        if state.evaluated >= opts.max_iterations:
+            bound = tuple(v * sc for v, sc in zip(vals, scales, strict=False))
+            break
+    wall = time.monotonic() - t0
+    best, best_m = state.best, state.best_m
+    if status == "UNKNOWN" and best is not None:
+        status = "FEASIBLE"
+    if status == "OPTIMAL" and state.violations:
+        status = "FEASIBLE"
+    if bound is None and best_m is not None and status == "FEASIBLE":
+        bound = tuple(min_cycles if n == "delay" else 0.0 for n in names)
+    gap = None
+    if status == "OPTIMAL":
+        gap = 0.0
+    elif best_m is not None and bound is not None:
+        gap = _gap(best_m, bound)
+    conflict: tuple[str, ...] = ()
+    if status == "INFEASIBLE" or (best is None and status == "UNKNOWN"):
+        conflict = explain_infeasible(model, opts)
+        if conflict:
+            status = "INFEASIBLE"
+    return TilingResult(status, best, best_m, bound, gap, it, state.evaluated, wall, conflict,
+                        state.violations, tuple(state.history))
+
+
+@dataclass
+class _LoopState:
+    best: TilePoint | None = None
+    best_m: tuple[float, ...] | None = None
+    evaluated: int = 0
+    violations: int = 0
+    stall: int = 0
+    history: list = field(default_factory=list)
+
+
+def _lex_less(a, b) -> bool:
+    for x, y in zip(a, b, strict=False):
+        if x < y:
+            return True
+        if x > y:
+            return False
+    return False
+
+
+def _gap(best: tuple[float, ...], bound: tuple[float, ...]) -> float:
+    for x, b in zip(best, bound, strict=False):
+        if b < x:
+            return (x - b) / x if x else 0.0
+    return 0.0
+
+
+def _require_improvement(model: TilingModel, names, best_m) -> None:
+    """Every further solution must be able to beat ``best_m`` lexicographically."""
+    m = model.m
+    alts = []
+    for i in range(len(names)):
+        lit = m.NewBoolVar(f"imp{i}")
+        for j in range(i):
+            v = model.metric_vars[names[j]]
+            m.Add(v <= _ceil_units(model, names[j], best_m[j])).OnlyEnforceIf(lit)
+        v = model.metric_vars[names[i]]
+        m.Add(v <= _ceil_units(model, names[i], best_m[i]) - 1).OnlyEnforceIf(lit)
+        alts.append(lit)
+    m.AddBoolOr(alts)
+
+
+def _ceil_units(model: TilingModel, name: str, value: float) -> int:
+    """The largest model-unit value a mapping whose exact metric is ``value`` can have."""
+    return int(math.floor(value / model.metric_scale(name) + 1e-6))
+
+
+def explain_infeasible(model: TilingModel, opts: SolveOptions) -> tuple[str, ...]:
+    """Names of rule groups that together leave no valid mapping (empty if none found)."""
+    work = model.m.clone()
+    work.ClearObjective()
+    work.ClearAssumptions()
+    lits = list(model.groups.items())
+    work.AddAssumptions([lit for _, lit in lits])
+    s = cp_model.CpSolver()
+    s.parameters.num_workers = 1
+    s.parameters.random_seed = opts.seed
+    s.parameters.max_time_in_seconds = 10.0
+    st = s.Solve(work)
+    if st != cp_model.INFEASIBLE:
+        return ()
+    core = set(s.SufficientAssumptionsForInfeasibility())
+    names = tuple(name for name, lit in lits if lit.Index() in core)
+    return names or ("the factors cannot be distributed at all",)
