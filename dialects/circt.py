@@ -8,35 +8,23 @@ again.  loomc never maps this host code, but it must read it to reach the
 ``loom.accel`` function.  Only the subset the corpus uses is defined, with
 CIRCT's custom syntax; ``seq.const_clock`` comes with stock xDSL.
 
-``handshake.esi_instance`` belongs to the handshake dialect; it is defined here
-(not in :mod:`loomc.dialects.handshake`) because it is host glue, and
-:func:`loomc.mlir_io.make_context` adds it to that dialect unless the handshake
-module defines it itself.
+``handshake.esi_instance`` belongs to the handshake dialect and is defined in
+:mod:`loomc.dialects.handshake`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
-from xdsl.dialects.builtin import (
-    FlatSymbolRefAttr,
-    FunctionType,
-    IntegerType,
-    StringAttr,
-    i1,
-)
-from xdsl.dialects.seq import ClockType
-from xdsl.ir import Attribute, Dialect, Operation, ParametrizedAttribute, TypeAttribute
+from xdsl.dialects.builtin import IntegerType, i1
+from xdsl.ir import Attribute, Dialect, ParametrizedAttribute, TypeAttribute
 from xdsl.irdl import (
     IRDLOperation,
     irdl_attr_definition,
     irdl_op_definition,
     operand_def,
     param_def,
-    prop_def,
     result_def,
-    var_operand_def,
-    var_result_def,
 )
 from xdsl.parser import AttrParser, Parser
 from xdsl.printer import Printer
@@ -136,66 +124,4 @@ class UnwrapValidReadyOp(IRDLOperation):
             raise VerifyException("esi.unwrap.vr: result type must be the channel's type")
 
 
-@irdl_op_definition
-class ESIInstanceOp(IRDLOperation):
-    """``handshake.esi_instance @fn "inst" clk %c rst %r(%ch..) : (..) -> ..``."""
-
-    name = "handshake.esi_instance"
-
-    module = prop_def(FlatSymbolRefAttr)
-    inst_name = prop_def(StringAttr, prop_name="instName")
-    clk = operand_def(ClockType)
-    rst = operand_def(IntegerType)
-    op_operands = var_operand_def(ChannelType)
-    outs = var_result_def(ChannelType)
-
-    @classmethod
-    def parse(cls, parser: Parser) -> ESIInstanceOp:
-        module = FlatSymbolRefAttr(parser.parse_symbol_name())
-        inst_name = parser.parse_str_literal()
-        parser.parse_keyword("clk")
-        clk = parser.parse_unresolved_operand()
-        parser.parse_keyword("rst")
-        rst = parser.parse_unresolved_operand()
-        args = parser.parse_comma_separated_list(
-            parser.Delimiter.PAREN, parser.parse_unresolved_operand
-        )
-        attrs = parser.parse_optional_attr_dict()
-        parser.parse_punctuation(":")
-        pos = parser.pos
-        fn_type = parser.parse_function_type()
-        operands = parser.resolve_operands(
-            [clk, rst, *args], [ClockType(), i1, *fn_type.inputs.data], pos
-        )
-        return cls.create(
-            operands=operands,
-            result_types=list(fn_type.outputs.data),
-            properties={"module": module, "instName": StringAttr(inst_name)},
-            attributes=attrs,
-        )
-
-    def print(self, printer: Printer) -> None:
-        printer.print_string(" ")
-        printer.print_attribute(self.module)
-        printer.print_string(" ")
-        printer.print_string_literal(self.inst_name.data)
-        printer.print_string(" clk ")
-        printer.print_operand(self.clk)
-        printer.print_string(" rst ")
-        printer.print_operand(self.rst)
-        printer.print_string("(")
-        printer.print_list(self.op_operands, printer.print_operand)
-        printer.print_string(")")
-        printer.print_op_attributes(self.attributes)
-        printer.print_string(" : ")
-        printer.print_attribute(
-            FunctionType.from_lists(
-                [o.type for o in self.op_operands], [r.type for r in self.outs]
-            )
-        )
-
-
 ESI = Dialect("esi", [WrapValidReadyOp, UnwrapValidReadyOp], [ChannelType])
-
-#: Ops this module adds to dialects defined elsewhere, by dialect name.
-EXTRA_OPS: Mapping[str, Sequence[type[Operation]]] = {"handshake": (ESIInstanceOp,)}

@@ -38,6 +38,7 @@ from loomc.dialects.fabric_syntax import (
     parse_type_fast,
     parse_typed_arguments,
     resolve_operands,
+    unsigned_value,
 )
 from xdsl.dialects.builtin import (
     ArrayAttr,
@@ -289,7 +290,8 @@ class AddTagOp(_TagOp):
 
     @property
     def tag(self) -> int | None:
-        return None if self.tag_attr is None else self.tag_attr.value.data
+        """Configured tag (unsigned), or None when absent (hardware default 0)."""
+        return None if self.tag_attr is None else unsigned_value(self.tag_attr)
 
     def set_tag(self, value: int, tag_width: int) -> None:
         self.attributes["tag"] = IntegerAttr(value, tag_width)
@@ -331,7 +333,7 @@ class MapTagOp(_TagOp):
                 isinstance(x, IntegerAttr) for x in row.data
             ):
                 return None
-            rows.append(tuple(x.value.data for x in row.data))  # type: ignore[union-attr]
+            rows.append(tuple(unsigned_value(x) for x in row.data))  # type: ignore[arg-type]
         return tuple(rows)
 
 

@@ -189,7 +189,8 @@ class PEOp(FabricPortOp):
 
     @property
     def output_tag(self) -> tuple[int, ...] | None:
-        return int_list(self.output_tag_attr)
+        """Per-output tags (unsigned), or None when not configured."""
+        return int_list(self.output_tag_attr, unsigned=True)
 
     def set_output_tag(self, tags: Sequence[int], tag_width: int) -> None:
         self.attributes["output_tag"] = ArrayAttr([IntegerAttr(t, tag_width) for t in tags])

@@ -553,12 +553,10 @@ def next_is_block_label(parser: Parser) -> bool:
     their entry block with native types (``^bb0(%a: f32)``), while native-typed
     named PEs take the header arguments as the entry block.  Loom decides by the
     interface types; we look one token ahead so both spellings parse."""
-    state = parser._parser_state  # pyright: ignore[reportPrivateUsage]
     saved_pos = parser.pos
     parser.parse_punctuation("{")
     is_label = parser._current_token.kind == MLIRTokenKind.CARET_IDENT  # pyright: ignore[reportPrivateUsage]
     parser._resume_from(saved_pos)  # pyright: ignore[reportPrivateUsage]
-    del state
     return is_label
 
 
@@ -581,14 +579,26 @@ def string_list(attr: ArrayAttr | None) -> tuple[str, ...]:
     return tuple(a.data if isinstance(a, StringAttr) else str(a) for a in attr.data)
 
 
-def int_list(attr: ArrayAttr | None) -> tuple[int, ...] | None:
+def unsigned_value(attr: IntegerAttr) -> int:
+    """Value of an integer attribute read as unsigned.  xDSL (like MLIR) keeps
+    signless values in two's complement, so ``8 : i4`` is stored as -8; tags are
+    unsigned (spec-fabric-tag.md)."""
+    value = attr.value.data
+    type_ = attr.type
+    if value < 0 and isinstance(type_, IntegerType):
+        value += 1 << type_.width.data
+    return value
+
+
+def int_list(attr: ArrayAttr | None, unsigned: bool = False) -> tuple[int, ...] | None:
     """Integers of ``[1 : i16, 2 : i16]``-style arrays; ``None`` when absent or
-    when an entry is not an integer (left for the verifier to report)."""
+    when an entry is not an integer (left for the verifier to report).  With
+    ``unsigned`` the values are read as unsigned (tag values)."""
     if attr is None:
         return None
     out: list[int] = []
     for a in attr.data:
         if not isinstance(a, IntegerAttr):
             return None
-        out.append(a.value.data)
+        out.append(unsigned_value(a) if unsigned else a.value.data)
     return tuple(out)

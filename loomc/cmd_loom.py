@@ -5,9 +5,10 @@ exit 0 if it is valid, 1 if it breaks a rule, each broken rule printed to stderr
 as ``file:line:col: error: [CODE] message``.  Unreadable or unparsable input is
 a :class:`~loomc.diagnostics.LoomcError` (exit 3).
 
-Mapping (``--adg`` with ``--dfgs`` and ``-o``, spec-cli.md "Stage C") and ADG
-generation (``--gen-adg``) are recognised here and routed to :func:`run_mapping`
-and :func:`run_gen_adg`, which other stages will fill in.
+Mapping (``--adg`` with ``--dfgs`` and ``-o``, spec-cli.md "Stage C") runs the
+CP-SAT mapper and writes its outputs (exit 0, or 1 with diagnostics when no
+mapping exists); ADG generation (``--gen-adg``) writes a fabric sized for the
+given DFGs.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from loomc.diagnostics import ExitCode, LoomcError, SourceLocation
 from loomc.fabric_verify import Violation, precheck_text, verify_fabric
+from loomc.mapper.pipeline import PROFILES
 from loomc.mlir_io import ParsedModule, parse_mlir_text
 
 
@@ -52,6 +54,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--mapper-seed", type=int, default=0)
     parser.add_argument("--mapper-profile", default="balanced")
     parser.add_argument("--mapper-verbose", action="store_true")
+    parser.add_argument(
+        "--mapper-best-effort", action="store_true",
+        help="treat the budget as wall-clock seconds and search freely (faster, not "
+        "reproducible); default: deterministic time, identical results per seed",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    parser.add_argument("--gen-topology", choices=("mesh", "cube"), default="mesh")
+    parser.add_argument("--gen-track", type=int, default=1, metavar="N")
+    parser.add_argument("--gen-fifo-mode", choices=("none", "single", "dual"), default="none")
+    parser.add_argument("--gen-fifo-depth", type=int, default=2, metavar="N")
+    parser.add_argument("--gen-fifo-bypassable", action="store_true")
+    parser.add_argument("--gen-temporal", action="store_true")
     return parser
 
 
@@ -92,15 +107,30 @@ def check_adg(path: str | Path) -> AdgCheck:
 
 def run_mapping(args: argparse.Namespace, adg: AdgCheck) -> int:
     """Stage C (spec-cli.md "Stage C: Mapper Invocation"): map ``--dfgs`` onto the
-    verified ADG and write ``-o``.  Not implemented yet."""
-    raise LoomcError(
-        "mapping (--adg with --dfgs and -o) is not implemented yet", exit_code=ExitCode.USAGE
+    verified ADG and write the outputs under ``-o``."""
+    from loomc.mapper.driver import MapRequest, run_map_request
+
+    if args.mapper_profile not in PROFILES:
+        raise LoomcError(
+            f"unknown --mapper-profile '{args.mapper_profile}' (one of {', '.join(PROFILES)})",
+            exit_code=ExitCode.USAGE,
+        )
+    if args.mapper_budget <= 0:
+        raise LoomcError("--mapper-budget must be positive", exit_code=ExitCode.USAGE)
+    request = MapRequest(
+        adg=adg.parsed, dfg_paths=tuple(p for p in args.dfgs.split(",") if p),
+        output=Path(args.output), budget=args.mapper_budget, seed=args.mapper_seed,
+        profile=args.mapper_profile, reproducible=not args.mapper_best_effort,
+        quiet=args.quiet, as_json=args.json,
     )
+    return run_map_request(request)
 
 
 def run_gen_adg(args: argparse.Namespace) -> int:
-    """ADG generation (spec-cli.md "--gen-adg").  Not implemented yet."""
-    raise LoomcError("--gen-adg is not implemented yet", exit_code=ExitCode.USAGE)
+    """ADG generation (spec-cli.md "--gen-adg")."""
+    from loomc.adg.cli import gen_adg_main
+
+    return gen_adg_main(args)
 
 
 def main(argv: Sequence[str]) -> int:

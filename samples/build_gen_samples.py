@@ -1,7 +1,7 @@
 """Reference fabrics made by the generator (``loomc --gen-adg``) for ``mac.handshake.mlir``.
 
 Run ``python samples/build_gen_samples.py`` to rewrite
-``samples/mac_mesh.fabric.mlir`` (2D mesh, 2 tracks) and
+``samples/mac_mesh.fabric.mlir`` (2D mesh, 3 tracks) and
 ``samples/mac_cube_temporal.fabric.mlir`` (3D cube, FIFOs on both link
 directions, bypassable, plus a temporal domain: a temporal PE for the add and
 multiply behind tagged switches with add_tag/del_tag bridges).  The committed
@@ -20,7 +20,7 @@ HERE = Path(__file__).resolve().parent
 DFG = HERE / "mac.handshake.mlir"
 
 VARIANTS: dict[str, GenOptions] = {
-    "mac_mesh": GenOptions(name="mac_mesh"),
+    "mac_mesh": GenOptions(name="mac_mesh"),  # default: mesh, 3 tracks
     "mac_cube_temporal": GenOptions(
         name="mac_cube_temporal",
         topology="cube",

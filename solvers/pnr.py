@@ -40,7 +40,7 @@ import itertools
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ortools.sat.python import cp_model
 
@@ -115,6 +115,12 @@ class PnRProblem:
     temporal_tag_bits: tuple[tuple[int, int], ...] = ()
     #: arcs usable per net (None: all arcs) — the caller's pruning for scale
     net_arcs: tuple[tuple[int, ...] | None, ...] | None = None
+    #: groups of arcs of which at most one may carry traffic (any nets): the
+    #: inputs of one plain-switch output, which selects a single input
+    exclusive_arc_groups: tuple[tuple[int, ...], ...] = ()
+    #: guard each net by an assumption too, so an infeasible routing names the
+    #: nets in conflict (used when the placement is fixed)
+    assume_nets: bool = False
 
 
 @dataclass(frozen=True)
@@ -149,6 +155,10 @@ class PnRSolution:
     instruction_tags: tuple[tuple[int, int], ...] = ()
     #: DFG nodes in a conflicting set, when infeasible
     conflict: tuple[int, ...] = ()
+    #: nets in a conflicting set, when infeasible with ``assume_nets``
+    conflict_nets: tuple[int, ...] = ()
+    #: CP-SAT's deterministic time spent (its own machine-independent clock)
+    deterministic_time: float = 0.0
 
     @property
     def feasible(self) -> bool:
@@ -174,6 +184,7 @@ class _Model:
     cp: cp_model.CpModel = field(default_factory=cp_model.CpModel)
     match_lit: list[cp_model.IntVar] = field(default_factory=list)
     assume: list[cp_model.IntVar] = field(default_factory=list)
+    assume_net: list[cp_model.IntVar] = field(default_factory=list)
     flow: dict[tuple[int, int, int], cp_model.IntVar] = field(default_factory=dict)
     net_arc: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)
     #: tag carried by each (net, sink) commodity on tagged ports
@@ -249,6 +260,8 @@ def build_model(problem: PnRProblem) -> _Model:
         out_arcs[arc.src].append(ai)
         in_arcs[arc.dst].append(ai)
 
+    if problem.assume_nets:
+        m.assume_net = [cp.NewBoolVar(f"route{n}") for n in range(len(problem.nets))]
     port_users: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
     sink_users: dict[int, list[tuple[int, int, cp_model.IntVar]]] = defaultdict(list)
     for ni, net in enumerate(problem.nets):
@@ -259,6 +272,10 @@ def build_model(problem: PnRProblem) -> _Model:
         )
         allowed_set = set(allowed)
         src_ports = _port_literals(m, net.source, outputs=True)
+        if problem.assume_nets:
+            src_gate = m.assume_net[ni]
+        else:
+            src_gate = None
         if src_ports is not None and not src_ports:
             # the producer has no match exposing this output: nothing can route it
             src_placed = cp.NewConstant(0)
@@ -266,6 +283,8 @@ def build_model(problem: PnRProblem) -> _Model:
             src_placed = cp.NewConstant(1)
         else:
             src_placed = placed[net.source.sw_node]
+        if src_gate is not None:
+            src_placed = _and(cp, src_placed, src_gate, f"gate{ni}")
 
         for ai in sorted(allowed_set):
             m.net_arc[ni, ai] = cp.NewBoolVar(f"n{ni}a{ai}")
@@ -335,6 +354,22 @@ def build_model(problem: PnRProblem) -> _Model:
             u = cp.NewBoolVar(f"u{ni}_{p}")
             cp.AddMaxEquality(u, lits)
             port_users[p].append((ni, u))
+
+    # -- a plain switch output selects one input (spec-fabric-switch.md
+    # "Constraints": each output may select at most one routed input); tagged
+    # tokens of several nets may merge only at a temporal switch
+    arc_nets: dict[int, list] = defaultdict(list)
+    for (_net, ai), var in m.net_arc.items():
+        arc_nets[ai].append(var)
+    for group in problem.exclusive_arc_groups:
+        used = []
+        for ai in group:
+            if arc_nets.get(ai):
+                u = cp.NewBoolVar(f"x{ai}")
+                cp.AddMaxEquality(u, arc_nets[ai])
+                used.append(u)
+        if len(used) > 1:
+            cp.Add(sum(used) <= 1)
 
     # -- sharing (C4.1, C4.2): a native port carries one net; on a tagged port
     # every token is told apart by its tag.  Tags belong to (net, sink)
@@ -432,13 +467,20 @@ def _configure(solver: cp_model.CpSolver, params: SolveParams) -> None:
         sp.interleave_search = True
 
 
-def solve(problem: PnRProblem, params: SolveParams | None = None) -> PnRSolution:
-    """Solve the joint model; on infeasibility, find a conflicting node set."""
+def solve(
+    problem: PnRProblem, params: SolveParams | None = None, hint: tuple[int, ...] = ()
+) -> PnRSolution:
+    """Solve the joint model; on infeasibility, find a conflicting node set.
+
+    ``hint``: a match index per DFG node (-1: none) to start the search from."""
     params = params or SolveParams()
     m = build_model(problem)
+    for mi in hint:
+        if mi >= 0:
+            m.cp.AddHint(m.match_lit[mi], 1)
     for a in m.assume:
         m.cp.AddHint(a, 1)
-    m.cp.AddAssumptions(m.assume)
+    m.cp.AddAssumptions(m.assume + m.assume_net)
     solver = cp_model.CpSolver()
     _configure(solver, params)
     started = time.monotonic()
@@ -448,13 +490,18 @@ def solve(problem: PnRProblem, params: SolveParams | None = None) -> PnRSolution
     name = solver.StatusName(status)
 
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return _extract(m, solver, name, wall)
+        return replace(_extract(m, solver, name, wall),
+                       deterministic_time=solver.deterministic_time)
     conflict: tuple[int, ...] = ()
     if status == cp_model.INFEASIBLE:
         core = set(solver.SufficientAssumptionsForInfeasibility())
         conflict = tuple(v for v, a in enumerate(m.assume) if a.Index() in core)
+        conflict_nets = tuple(n for n, a in enumerate(m.assume_net) if a.Index() in core)
+    else:
+        conflict_nets = ()
     return PnRSolution(status=name, objective=None, bound=None, wall_time=wall,
-                       conflict=conflict)
+                       conflict=conflict, conflict_nets=conflict_nets,
+                       deterministic_time=solver.deterministic_time)
 
 
 def _extract(m: _Model, solver: cp_model.CpSolver, status: str, wall: float) -> PnRSolution:

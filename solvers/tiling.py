@@ -103,6 +103,8 @@ class SolveOptions:
     stall_limit: int = 0
     #: share of the time budget for the guided search before the bound loop
     guide_fraction: float = 0.5
+    #: exact evaluations for the local search after the guided search, per budget second
+    polish_per_second: int = 50
     log: Callable[[str], None] | None = None
 
 
@@ -294,6 +296,14 @@ class TilingModel:
         self._keep()
         self._spatial_fanout()
         self._spans_and_capacity()
+        # branch on the mapping's decisions; every count follows from them by propagation
+        self.m.AddDecisionStrategy(list(self.e.values()), cp_model.CHOOSE_FIRST,
+                                   cp_model.SELECT_MAX_VALUE)
+        self.m.AddDecisionStrategy([self.keep[key] for key in sorted(self.keep)],
+                                   cp_model.CHOOSE_FIRST, cp_model.SELECT_MAX_VALUE)
+        self.m.AddDecisionStrategy([v for key, v in sorted(self.before.items())
+                                    if key[1] < key[2]],
+                                   cp_model.CHOOSE_FIRST, cp_model.SELECT_MIN_VALUE)
         if not self.with_counts:
             # feasibility and cycles only: a small model for the delay bound and a first hint
             self.metric_vars = {"delay": self.cycles}
@@ -469,10 +479,13 @@ class TilingModel:
             rel = ds.relevant()
             slide = ds.sliding()
             full = ds.size(spec.bounds)
+            # levels that may keep k (a level the rules make bypass k never holds it)
+            cand = [lv for lv in range(nl) if lv == nl - 1 or not (
+                spec.levels[lv].keep and spec.levels[lv].keep[k] is False)]
             # first-ever elements per instance (outputs)
             first_ever = {}
             if ds.read_write:
-                for lv in range(nl):
+                for lv in cand:
                     relsp = self._mul(
                         [self._value(d, self._expo(d, range(lv + 1, nl), allslots),
                                      f"rs{lv}_{k}_{d}") for d in range(nd) if d in rel],
@@ -504,20 +517,22 @@ class TilingModel:
                     firstdim[lv, d] = self._and(lits, f"fd{lv}_{k}_{d}")
             # keeper structure
             below_keep = {}  # no keeper strictly below lv
-            for lv in range(nl):
-                below_keep[lv] = self._and([self.keep[j, k].Not() for j in range(lv)],
+            for lv in cand:
+                below_keep[lv] = self._and([self.keep[j, k].Not() for j in cand if j < lv],
                                            f"nb{lv}_{k}")
-            is_k0 = [self._and([self.keep[lv, k], below_keep[lv]], f"k0{lv}_{k}")
-                     for lv in range(nl)]
+            is_k0 = {lv: self._and([self.keep[lv, k], below_keep[lv]], f"k0{lv}_{k}")
+                     for lv in cand}
             pair = {}
-            for c in range(nl):
-                for p in range(c + 1, nl):
+            for c in cand:
+                for p in cand:
+                    if p <= c:
+                        continue
                     lits = [self.keep[c, k], self.keep[p, k]] + [
-                        self.keep[j, k].Not() for j in range(c + 1, p)]
+                        self.keep[j, k].Not() for j in cand if c < j < p]
                     pair[c, p] = self._and(lits, f"pr{c}_{p}_{k}")
             child_fill = {}
             parent_serve = {}
-            for c in range(nl - 1):
+            for c in cand[:-1]:
                 # refetch structure above c
                 open_ = True
                 rest_terms = []
@@ -616,23 +631,26 @@ class TilingModel:
                 for variant, rr in (("lb", rest), ("guide", rest_guide)):
                     if variant == "guide" and rr is rest:
                         child_fill[variant, c] = child_fill["lb", c]
-                        for p in range(c + 1, nl):
-                            parent_serve[variant, c, p] = parent_serve["lb", c, p]
+                        for p in cand:
+                            if p > c:
+                                parent_serve[variant, c, p] = parent_serve["lb", c, p]
                         continue
                     child_fill[variant, c] = self._mul([cunion, rr], f"cf{variant}{c}_{k}")
-                    for p in range(c + 1, nl):
+                    for p in cand:
+                        if p <= c:
+                            continue
                         grp = self._groups(k, range(c + 1, p + 1), f"g{c}_{p}_{k}")
                         parent_serve[variant, c, p] = self._mul([child_fill[variant, c], grp],
                                                                 f"pv{variant}{c}_{p}_{k}")
             # compute-side service at the innermost keeper
             served = {}
-            for lv in range(nl):
+            for lv in cand:
                 grp = self._groups(k, range(lv + 1), f"gs{lv}_{k}")
                 served[lv] = self._mul([self.cycles, grp], f"srv{lv}_{k}")
             variants = ("lb", "guide") if slide else ("lb",)
             for variant in variants:
-                self._level_counts(k, variant, pair, parent_serve, child_fill, served, is_k0,
-                                   first_ever)
+                self._level_counts(k, variant, cand, pair, parent_serve, child_fill, served,
+                                   is_k0, first_ever)
         for lv, level in enumerate(spec.levels):
             self._bandwidth(lv, level)
         for lv, level in enumerate(spec.levels):
@@ -642,18 +660,23 @@ class TilingModel:
                 self.energy_terms["lb"].append(term)
                 self.energy_terms["guide"].append(term)
 
-    def _level_counts(self, k, variant, pair, parent_serve, child_fill, served, is_k0,
+    def _level_counts(self, k, variant, cand, pair, parent_serve, child_fill, served, is_k0,
                       first_ever) -> None:
         """Per-instance reads/fills/updates of data space ``k`` at every level, and their
         energy, for one variant of the fill counts (``lb``: the bound; ``guide``: sliding
         windows counted the way they usually behave)."""
         spec, m, nl, cap = self.spec, self.m, self.nl, self.cap
         ds = spec.spaces[k]
+        targets = ["lb", "guide"] if variant == "lb" and not ds.sliding() else [variant]
         for lv in range(nl):
+            if lv not in cand:
+                for tgt in targets:
+                    self.counts[tgt][lv, k] = (0, 0, 0)
+        for lv in cand:
             parts_serve = [self._cond(pair[c, lv], parent_serve[variant, c, lv], 0,
-                                      f"ps{variant}{c}_{lv}_{k}c") for c in range(lv)]
+                                      f"ps{variant}{c}_{lv}_{k}c") for c in cand if c < lv]
             k0part = self._cond(is_k0[lv], served[lv], 0, f"k0s{variant}{lv}_{k}")
-            has_parent = self._or([pair[lv, p] for p in range(lv + 1, nl)],
+            has_parent = self._or([pair[lv, p] for p in cand if p > lv],
                                   f"hp{variant}{lv}_{k}")
             fill = (self._cond(has_parent, child_fill[variant, lv], 0, f"fil{variant}{lv}_{k}")
                     if lv < nl - 1 else 0)
@@ -671,7 +694,6 @@ class TilingModel:
                 m.Add(r == k0part + sum(parts_serve))
                 m.Add(fv == fill)
                 m.Add(uv == 0)
-            targets = ["lb", "guide"] if variant == "lb" and not ds.sliding() else [variant]
             for tgt in targets:
                 self.counts[tgt][lv, k] = (r, fv, uv)
             level = spec.levels[lv]
@@ -707,7 +729,7 @@ class TilingModel:
                 cnts = self.counts["guide"].get((lv, k))
                 if cnts is None:
                     continue
-                total.extend(cnts[i] for i in picks)
+                total.extend(cnts[i] for i in picks if not isinstance(cnts[i], int))
             if not total:
                 continue
             num, den = _ratio(limit)
@@ -850,18 +872,49 @@ def _vp(n: int, p: int) -> int:
     return e
 
 
-def _solver(opts: SolveOptions, time_limit: float) -> cp_model.CpSolver:
-    s = cp_model.CpSolver()
-    s.parameters.random_seed = opts.seed
-    s.parameters.num_workers = max(1, opts.num_workers)
-    if opts.deterministic:
-        s.parameters.interleave_search = opts.num_workers > 1
-        s.parameters.max_deterministic_time = max(0.01, time_limit)
-    s.parameters.max_time_in_seconds = max(0.01, time_limit)
-    return s
+#: CP-SAT deterministic time units per wall second on the tiling models (measured on the
+#: 2-core development machine: about 1.1 units in 20 s on the Eyeriss model)
+DET_PER_SECOND = 0.06
 
 
-def _lex_solve(model: TilingModel, opts: SolveOptions, deadline: float, *, guide: bool = False,
+class _Clock:
+    """The time budget.  Deterministic runs count CP-SAT's deterministic time only (so
+    the same inputs and seed give the same result on any machine load); the wall clock
+    is then just a safety net at five times the budget."""
+
+    def __init__(self, opts: SolveOptions):
+        self.opts = opts
+        self.t0 = time.monotonic()
+        self.used = 0.0  # deterministic units spent
+
+    def left(self) -> float:
+        """Seconds (or their deterministic equivalent) left in the budget."""
+        wall_left = self.opts.time_limit - (time.monotonic() - self.t0)
+        if not self.opts.deterministic:
+            return wall_left
+        if wall_left < -4 * self.opts.time_limit:
+            return 0.0
+        return self.opts.time_limit - self.used / DET_PER_SECOND
+
+    def solve(self, work: cp_model.CpModel, seconds: float) -> tuple[cp_model.CpSolver, int]:
+        """Solve with at most ``seconds`` of the budget; returns the solver and status."""
+        opts = self.opts
+        s = cp_model.CpSolver()
+        s.parameters.random_seed = opts.seed
+        s.parameters.num_workers = max(1, opts.num_workers)
+        seconds = max(0.01, seconds)
+        if opts.deterministic:
+            s.parameters.interleave_search = opts.num_workers > 1
+            s.parameters.max_deterministic_time = seconds * DET_PER_SECOND
+            s.parameters.max_time_in_seconds = 5 * opts.time_limit + 10
+        else:
+            s.parameters.max_time_in_seconds = seconds
+        st = s.Solve(work)
+        self.used += s.ResponseProto().deterministic_time
+        return s, st
+
+
+def _lex_solve(model: TilingModel, clock: _Clock, until: float, *, guide: bool = False,
                fixed_first: int | None = None):
     """Lexicographically minimise the metrics on a copy of the model.
 
@@ -890,11 +943,10 @@ def _lex_solve(model: TilingModel, opts: SolveOptions, deadline: float, *, guide
             continue
         work.ClearObjective()
         work.Minimize(var)
-        remaining = deadline - time.monotonic()
+        remaining = clock.left() - until
         if remaining <= 0.05:
             return point, vals, None, False, False
-        s = _solver(opts, remaining)
-        st = s.Solve(work)
+        s, st = clock.solve(work, remaining)
         if st == cp_model.INFEASIBLE:
             return None, vals, None, False, i == 0 or (i == 1 and fixed_first is not None)
         if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -907,8 +959,7 @@ def _lex_solve(model: TilingModel, opts: SolveOptions, deadline: float, *, guide
         work.Add(var <= v)
     if point is None:
         # every phase was fixed: find any mapping
-        s = _solver(opts, max(0.05, deadline - time.monotonic()))
-        st = s.Solve(work)
+        s, st = clock.solve(work, max(0.05, clock.left() - until))
         if st == cp_model.INFEASIBLE:
             return None, vals, None, False, True
         if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -931,7 +982,7 @@ def optimize(spec: TilingSpec, evaluate: Callable[[TilePoint], tuple[float, ...]
     """
     opts = opts or SolveOptions()
     t0 = time.monotonic()
-    deadline = t0 + opts.time_limit
+    clock = _Clock(opts)
     names = spec.metrics
     first_hint = None
     min_cycles = 0
@@ -940,8 +991,7 @@ def optimize(spec: TilingSpec, evaluate: Callable[[TilePoint], tuple[float, ...]
         for lit in light.groups.values():
             light.m.Add(lit == 1)
         light.m.Minimize(light.cycles)
-        ls = _solver(opts, max(0.1, min(opts.time_limit * 0.2, deadline - time.monotonic())))
-        lst = ls.Solve(light.m)
+        ls, lst = clock.solve(light.m, max(0.1, min(opts.time_limit * 0.2, clock.left())))
         if lst in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             first_hint = light.decode(ls)
             min_cycles = int(ls.BestObjectiveBound())
@@ -975,17 +1025,34 @@ def optimize(spec: TilingSpec, evaluate: Callable[[TilePoint], tuple[float, ...]
         if state.best_m is not None:
             _require_improvement(model, names, state.best_m)
 
-    # (2) guided search for a good first incumbent
+    # (2) guided search for a good first incumbent, starting from the light solution
     if first_hint is not None:
-        model.hint(first_hint)
-    guide_deadline = t0 + (deadline - t0) * opts.guide_fraction
+        if not _complete_hint(model, first_hint, clock):
+            model.hint(first_hint)
+        consider(first_hint, [], True)
+    # leave (1 - guide_fraction) of the budget for the bound loop
+    keep_back = opts.time_limit * (1 - opts.guide_fraction)
     fixed = min_cycles if names[0] == "delay" and min_cycles else None
-    point, vals, _, _, infeasible = _lex_solve(model, opts, guide_deadline, guide=True,
+    point, vals, _, _, infeasible = _lex_solve(model, clock, keep_back, guide=True,
                                                fixed_first=fixed)
-    if point is None and fixed is not None and not infeasible:
-        point, vals, _, _, _ = _lex_solve(model, opts, guide_deadline, guide=True)
+    if point is None and not infeasible and clock.left() > keep_back:
+        point, vals, _, _, _ = _lex_solve(model, clock, keep_back)
     if point is not None:
         consider(point, vals, True)
+
+    def polish_incumbent() -> None:
+        from loomc.solvers.tiling_polish import polish
+
+        if state.best is None or opts.polish_per_second <= 0:
+            return
+        pt, _, used = polish(spec, state.best, state.best_m, evaluate, seed=opts.seed,
+                             max_evaluations=int(opts.polish_per_second * opts.time_limit),
+                             should_stop=lambda: time.monotonic() - t0 > 5 * opts.time_limit)
+        state.evaluated += used
+        if pt.key() != state.best.key():
+            consider(pt, [], True)
+
+    polish_incumbent()
 
     # (3) the bound loop
     status = "UNKNOWN"
@@ -993,7 +1060,7 @@ def optimize(spec: TilingSpec, evaluate: Callable[[TilePoint], tuple[float, ...]
     it = 0
     while it < opts.max_iterations:
         it += 1
-        if time.monotonic() >= deadline:
+        if clock.left() <= 0:
             break
         if state.best is not None:
             model.hint(state.best)
@@ -1003,7 +1070,7 @@ def optimize(spec: TilingSpec, evaluate: Callable[[TilePoint], tuple[float, ...]
         if names[0] == "delay" and min_cycles and state.best_m is not None \
                 and state.best_m[0] <= min_cycles:
             fixed = min_cycles
-        point, vals, open_bound, proven, infeasible = _lex_solve(model, opts, deadline,
+        point, vals, open_bound, proven, infeasible = _lex_solve(model, clock, 0.0,
                                                                  fixed_first=fixed)
         if infeasible:
             status = "OPTIMAL" if state.best is not None else "INFEASIBLE"
@@ -1026,6 +1093,8 @@ def optimize(spec: TilingSpec, evaluate: Callable[[TilePoint], tuple[float, ...]
         if state.evaluated >= opts.max_iterations:
             bound = tuple(v * sc for v, sc in zip(vals, scales, strict=False))
             break
+    if status != "OPTIMAL" and state.best is not None:
+        polish_incumbent()
     wall = time.monotonic() - t0
     best, best_m = state.best, state.best_m
     if status == "UNKNOWN" and best is not None:
@@ -1056,6 +1125,31 @@ class _LoopState:
     violations: int = 0
     stall: int = 0
     history: list = field(default_factory=list)
+
+
+def _complete_hint(model: TilingModel, pt: TilePoint, clock: _Clock) -> bool:
+    """Hint every variable of ``model`` with the values ``pt`` implies (found by pinning the
+    mapping's decisions and letting CP-SAT propagate); a complete hint gives the search a
+    feasible start.  Returns False if that did not work in time."""
+    work = model.m.clone()
+    for lit in model.groups.values():
+        work.Add(work.GetBoolVarFromProtoIndex(lit.Index()) == 1)
+    for (lv, slot, d, p), var in model.e.items():
+        work.Add(work.GetIntVarFromProtoIndex(var.Index()) == _vp(pt.factor(lv, slot, d), p))
+    for lv in range(model.nl):
+        for k in range(model.nk):
+            work.Add(work.GetBoolVarFromProtoIndex(model.keep[lv, k].Index())
+                     == int(pt.keep[lv][k]))
+    work.ClearObjective()
+    work.ClearHints()
+    s, st = clock.solve(work, max(0.05, min(10.0, clock.left())))
+    if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return False
+    model.m.ClearHints()
+    values = s.ResponseProto().solution
+    for i, val in enumerate(values):
+        model.m.AddHint(model.m.GetIntVarFromProtoIndex(i), int(val))
+    return True
 
 
 def _lex_less(a, b) -> bool:
@@ -1104,7 +1198,7 @@ def explain_infeasible(model: TilingModel, opts: SolveOptions) -> tuple[str, ...
     s = cp_model.CpSolver()
     s.parameters.num_workers = 1
     s.parameters.random_seed = opts.seed
-    s.parameters.max_time_in_seconds = 10.0
+    s.parameters.max_deterministic_time = 1.0
     st = s.Solve(work)
     if st != cp_model.INFEASIBLE:
         return ()

@@ -81,10 +81,9 @@ def _prod(values) -> int:
 def spans_upto(spec: TilingSpec, pt: TilePoint, level: int) -> list[int]:
     """Per-dimension span of one instance's tile at ``level`` (all loops at or below it)."""
     nd = len(spec.bounds)
-    return [
-        _prod(pt.factor(m, s, d) for m in range(level + 1) for s in (TEMPORAL, SPATIAL_X, SPATIAL_Y))
-        for d in range(nd)
-    ]
+    slots = (TEMPORAL, SPATIAL_X, SPATIAL_Y)
+    return [_prod(pt.factor(m, s, d) for m in range(level + 1) for s in slots)
+            for d in range(nd)]
 
 
 def spatial_between(spec: TilingSpec, pt: TilePoint, lo: int, hi: int) -> list[int]:

@@ -212,22 +212,26 @@ def test_cli_exit_codes_and_diagnostic_lines(corpus: Path, capsys) -> None:
     assert "error: [CPL_FIFO_DEPTH_ZERO]" in err[0]
 
 
-def test_cli_bad_input_and_unimplemented_modes(tmp_path: Path) -> None:
+def test_cli_bad_input_in_every_mode(tmp_path: Path) -> None:
     with pytest.raises(LoomcError) as missing:
         main(["--adg", str(tmp_path / "nope.fabric.mlir")])
     assert missing.value.exit_code == ExitCode.BAD_INPUT
     garbage = tmp_path / "g.fabric.mlir"
     garbage.write_text("fabric.module @m( {\n")
     assert run(["--adg", str(garbage)]) == ExitCode.BAD_INPUT
-    with pytest.raises(LoomcError, match="not implemented"):
-        main(["--gen-adg", "--dfgs", "a.mlir", "-o", "out.fabric.mlir"])
+    with pytest.raises(LoomcError, match="no such file") as gen:
+        main(["--gen-adg", "--dfgs", str(tmp_path / "a.mlir"), "-o", "out.fabric.mlir"])
+    assert gen.value.exit_code == ExitCode.BAD_INPUT
     ok = tmp_path / "ok.fabric.mlir"
     ok.write_text(
         f"fabric.module @m(%a: {B32}) -> ({B32}) {{\n"
         f"  %o = fabric.fifo [depth = 1] %a : {B32}\n  fabric.yield %o : {B32}\n}}\n"
     )
-    with pytest.raises(LoomcError, match="not implemented"):
-        main(["--adg", str(ok), "--dfgs", "d.handshake.mlir", "-o", str(tmp_path / "out")])
+    with pytest.raises(LoomcError, match="no such file") as dfg:
+        main(["--adg", str(ok), "--dfgs", str(tmp_path / "d.handshake.mlir"),
+              "-o", str(tmp_path / "out")])
+    assert dfg.value.exit_code == ExitCode.BAD_INPUT
+    assert not list(tmp_path.glob("out*"))
 
 
 def test_temporal_pe_fu_wider_than_interface_is_rejected() -> None:

@@ -11,13 +11,8 @@ from xdsl.dialects.builtin import FusedLoc, IntAttr, StringAttr, UnregisteredAtt
 
 from loomc.diagnostics import ExitCode, LoomcError
 from loomc.loader import is_accel, load_adg, load_dfgs, select_adg, select_dfgs
-from loomc.mlir_io import (
-    LocationFixParser,
-    make_context,
-    parse_mlir_file,
-    parse_mlir_text,
-    print_module,
-)
+from loomc.mlir_io import make_context, parse_mlir_file, parse_mlir_text, print_module
+from loomc.mlir_parser import FastMLIRLexer, LocationFixParser
 
 
 def roundtrip(text: str) -> str:
@@ -119,6 +114,10 @@ def test_source_map_gives_line_col_and_source_names() -> None:
     assert [parsed.value_name(r) for r in pair.results] == ["s#0", "s#1"]
     assert parsed.value_name(add.results[0]) == "sum_01"
     assert [parsed.value_name(a) for a in func.body.block.args] == ["x", "y"]
+    y = parsed.value_loc(func.body.block.args[1])
+    assert (y.line, y.col) == line_col_of(text, "%y")
+    s1 = parsed.value_loc(pair.results[1])
+    assert (s1.line, s1.col) == line_col_of(text, "%s:2")
     assert parsed.loc(parsed.module).line == 1
 
 
@@ -246,11 +245,15 @@ def test_adg_top_is_the_uninstantiated_module(corpus: Path) -> None:
     assert (top.loc.line, top.loc.col) == line_col_of(text, "fabric.module @top")
 
 
-def test_template_has_a_top(corpus: Path) -> None:
+def test_template_top_is_the_last_uninstantiated_module(corpus: Path) -> None:
     path = corpus / "loom" / "templates" / "loom_cgra_small.fabric.mlir"
+    text = path.read_text()
+    names = re.findall(r"fabric\.module @(\w+)", text)
+    instantiated = set(re.findall(r"fabric\.instance @(\w+)", text))
+    roots = [n for n in names if n not in instantiated]
     top = load_adg(path)
-    names = re.findall(r"fabric\.module @(\w+)", path.read_text())
-    assert top.name in names
+    assert top.name == roots[-1] == "loom_cgra_small"
+    assert (top.loc.line, top.loc.col) == line_col_of(text, f"fabric.module @{top.name}(")
 
 
 def test_no_fabric_module_is_bad_input() -> None:
@@ -262,3 +265,40 @@ def test_parse_file_and_text_agree(corpus: Path) -> None:
     path = corpus / "loom" / "mapper" / "unit" / "negf" / "negf.fabric.mlir"
     from_file = print_module(parse_mlir_file(path).module)
     assert from_file == print_module(parse_mlir_text(path.read_text(), "x").module)
+
+
+# -------------------------------------------------------------------------------- lexer
+
+
+def _token_stream(lexer_type: type, text: str) -> list[tuple[object, int, int]]:
+    from xdsl.utils.exceptions import ParseError
+    from xdsl.utils.lexer import Input
+    from xdsl.utils.mlir_lexer import MLIRTokenKind
+
+    lexer = lexer_type(Input(text, "x"))
+    tokens: list[tuple[object, int, int]] = []
+    while True:
+        try:
+            token = lexer.lex()
+        except ParseError as err:
+            tokens.append(("error", err.span.start, err.span.end))
+            return tokens
+        tokens.append((token.kind, token.span.start, token.span.end))
+        if token.kind == MLIRTokenKind.EOF:
+            return tokens
+
+
+LEXER_EDGE_CASES = (
+    "%c-512_i32 = arith.constant -512 : i32 // c\n#-} {-# 0x1F 0xi32 007 1.5e3 4xf32 ...\n"
+    '@"q" @s ^bb0 !t.x<4> #a.b<"s\\"x"> -> - / é // end'
+)
+
+
+def test_fast_lexer_yields_the_stock_token_stream(corpus: Path) -> None:
+    from xdsl.utils.mlir_lexer import MLIRLexer
+
+    files = sorted((corpus / "loom").rglob("*.mlir"))
+    sample = [p.read_text() for p in files[::25]]
+    sample.append((corpus / "loom/apps/S1-streaming-relu/relu.handshake.mlir").read_text())
+    for text in [*sample, LEXER_EDGE_CASES, LEXER_EDGE_CASES[:-9]]:
+        assert _token_stream(FastMLIRLexer, text) == _token_stream(MLIRLexer, text)

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from xdsl.dialects.builtin import IntegerAttr
 from xdsl.ir import Attribute, Operation
 
-from loomc.adg.pe_body import ALLOWED, BodyOp
-from loomc.adg.types import native_width
+from loomc.adg.pe_body import ALLOWED, SOURCES, BodyOp
+from loomc.adg.types import native_width, port_of
 from loomc.diagnostics import ExitCode, LoomcError, SourceLocation
 
 MEMORY_OPS = ("handshake.memory", "handshake.extmemory")
@@ -83,6 +83,10 @@ class DFGAnalysis:
     def pe_counts(self) -> Counter:
         return Counter(u.pe.key() for u in self.units if u.pe is not None)
 
+    def pe_kinds(self) -> dict[tuple, BodyOp]:
+        """One representative body op per PE key."""
+        return {u.pe.key(): u.pe for u in self.units if u.pe is not None}
+
     def mem_counts(self) -> Counter:
         return Counter(u.mem for u in self.units if u.mem is not None)
 
@@ -116,7 +120,9 @@ def _type_text(t: Attribute) -> str:
     return str(t)
 
 
-def analyze_dfg(func: Operation, source: str = "", loc: SourceLocation | None = None) -> DFGAnalysis:
+def analyze_dfg(
+    func: Operation, source: str = "", loc: SourceLocation | None = None
+) -> DFGAnalysis:
     """Reduce one ``handshake.func`` to its hardware needs (see module docstring)."""
     block = func.regions[0].blocks.first
     if block is None or len(func.regions[0].blocks) != 1:
@@ -159,7 +165,8 @@ def analyze_dfg(func: Operation, source: str = "", loc: SourceLocation | None = 
             else:
                 mt = op.properties.get("memRefType") or op.attributes.get("memRefType")
                 memref = _type_text(mt) if mt is not None else "memref<1024xi32>"
-            need = MemNeed(kind, memref, _int_attr(op, "ldCount", "ld"), _int_attr(op, "stCount", "st"))
+            ld, st = _int_attr(op, "ldCount", "ld"), _int_attr(op, "stCount", "st")
+            need = MemNeed(kind, memref, ld, st)
             final.append(Unit(idx, None, need, tuple(preds)))
             continue
         if op.name not in ALLOWED:
@@ -169,10 +176,15 @@ def analyze_dfg(func: Operation, source: str = "", loc: SourceLocation | None = 
                 code="CPL_MAPPER_NO_COMPATIBLE_HW",
                 exit_code=ExitCode.RULE_VIOLATION,
             )
+        attrs = {}
+        if op.name in SOURCES:
+            value = op.properties.get("value") or op.attributes.get("value")
+            attrs["value"] = str(value)
         body = BodyOp(
             op.name,
             tuple(_type_text(v.type) for v in op.operands),
             tuple(_type_text(r.type) for r in op.results),
+            attrs,
         )
         final.append(Unit(idx, body, None, tuple(preds)))
     outputs: list[str] = []
@@ -211,7 +223,8 @@ class Requirements:
 
     pe_counts: tuple[tuple[tuple, int], ...]
     mem_counts: tuple[tuple[MemNeed, int], ...]
-    #: per non-memref port type, the most arguments/results of that type
+    #: per non-memref port type (``!dataflow.bits<32>``, ``none``), the most
+    #: arguments/results of that type in one DFG
     inputs_by_type: tuple[tuple[str, int], ...]
     outputs_by_type: tuple[tuple[str, int], ...]
 
@@ -226,9 +239,10 @@ def merge(analyses: Sequence[DFGAnalysis]) -> Requirements:
             pe[k] = max(pe[k], n)
         for k, n in a.mem_counts().items():
             mem[k] = max(mem[k], n)
-        for k, n in Counter(t for t in a.inputs if not t.startswith("memref")).items():
+        plain = [port_of(t).mlir() for t in a.inputs if not t.startswith("memref")]
+        for k, n in Counter(plain).items():
             ins[k] = max(ins[k], n)
-        for k, n in Counter(a.outputs).items():
+        for k, n in Counter(port_of(t).mlir() for t in a.outputs).items():
             outs[k] = max(outs[k], n)
     return Requirements(
         tuple(sorted(pe.items())),

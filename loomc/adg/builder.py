@@ -52,8 +52,8 @@ from loomc.adg.types import (
     native_width,
     port_of,
 )
-from loomc.dialects.dataflow_types import ADDR_BIT_WIDTH
 from loomc.diagnostics import ExitCode, LoomcError
+from loomc.dialects.dataflow_types import ADDR_BIT_WIDTH
 
 #: spec-fabric-switch.md "Constraints": at most 32 inputs and 32 outputs
 MAX_SWITCH_PORTS = 32
@@ -69,6 +69,11 @@ def fail(code: str, message: str) -> LoomcError:
     return LoomcError(message, code=code, exit_code=ExitCode.RULE_VIOLATION)
 
 
+#: spec-fabric-pe.md "latency"/"interval" state ``min <= typical <= max`` (and
+#: ``min >= 0`` / ``>= 1``) without an error code; the builder names it so.
+TIMING_CODE = "CPL_PE_TIMING"
+
+
 def _timing(value: Sequence[int] | int | None, what: str, low: int) -> Timing | None:
     """spec-fabric-pe.md "latency"/"interval": ``min <= typical <= max``, min ≥ low."""
     if value is None:
@@ -76,7 +81,7 @@ def _timing(value: Sequence[int] | int | None, what: str, low: int) -> Timing | 
     triple = (value, value, value) if isinstance(value, int) else tuple(value)
     if len(triple) != 3 or not (low <= triple[0] <= triple[1] <= triple[2]):
         raise fail(
-            "CPL_PE_EMPTY_BODY" if what == "body" else "CPL_INSTANCE_OPERAND_MISMATCH",
+            TIMING_CODE,
             f"{what} must be [min, typical, max] with {low} <= min <= typical <= max, "
             f"got {list(triple)}",
         )
@@ -201,7 +206,8 @@ class FabricBuilder:
                 raise fail(err.code, f"PE @{name}: {err}") from None
             args = [f"%a{i}" for i in range(len(spec.ins))]
             results = [f"%r{i}" for i in range(len(spec.outs))]
-            lines = [f"^bb0({', '.join(f'{a}: {t}' for a, t in zip(args, spec.ins, strict=True))}):"]
+            header = ", ".join(f"{a}: {t}" for a, t in zip(args, spec.ins, strict=True))
+            lines = [f"^bb0({header}):"]
             lines.append(op_text(spec, args, results))
             if results:
                 lines.append(f"fabric.yield {', '.join(results)} : {', '.join(spec.outs)}")
@@ -257,19 +263,18 @@ class FabricBuilder:
                 f"PE @{name}: a queue depth >= 1 is only for tag-transparent load/store PEs",
             )
         if op is not None:
-            n_check = [w for w in (*spec.ins, *spec.outs)]
             if len(port_in) != len(spec.ins) or len(port_out) != len(spec.outs):
                 raise fail(
                     "CPL_INSTANCE_OPERAND_MISMATCH",
                     f"PE @{name}: port count differs from the body's operand/result count",
                 )
-            for native, p in zip(n_check, (*port_in, *port_out), strict=True):
+            for native, p in zip((*spec.ins, *spec.outs), (*port_in, *port_out), strict=True):
                 if p.payload != native_width(native):
                     raise fail(
                         "CPL_FABRIC_TYPE_MISMATCH",
                         f"PE @{name}: port {p.mlir()} cannot carry {native}",
                     )
-        timing_free = is_mem
+        timing_free = is_mem  # spec-fabric-pe.md: load/store timing is fixed
         pe = PEDef(
             name=name,
             inputs=port_in,
@@ -578,7 +583,9 @@ class FabricBuilder:
             if node.variadic and len(node.in_types if isinstance(port, InPort) else
                                      node.out_types) > MAX_SWITCH_PORTS:
                 code = (
-                    "CPL_SWITCH_PORT_LIMIT" if node.kind == "switch" else "CPL_TEMPORAL_SW_PORT_LIMIT"
+                    "CPL_SWITCH_PORT_LIMIT"
+                    if node.kind == "switch"
+                    else "CPL_TEMPORAL_SW_PORT_LIMIT"
                 )
                 raise fail(code, f"{node.name} would have more than {MAX_SWITCH_PORTS} ports")
         if src.node.consumers[src.index] is not None:

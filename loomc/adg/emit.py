@@ -96,7 +96,10 @@ def _tpe_lines(tpe: TemporalPEDef, indent: str) -> list[str]:
         f"reg_fifo_depth = {tpe.reg_fifo_depth}",
     ]
     if tpe.operand_buffer_size is not None:
-        hw += ["enable_share_operand_buffer = true", f"operand_buffer_size = {tpe.operand_buffer_size}"]
+        hw += [
+            "enable_share_operand_buffer = true",
+            f"operand_buffer_size = {tpe.operand_buffer_size}",
+        ]
     lines = [
         f"{indent}fabric.temporal_pe @{tpe.name}({ports}) [{', '.join(hw)}] "
         f"-> ({_types(tpe.outputs)}) {{"
@@ -160,7 +163,8 @@ def _node_line(node: Node, names: _Names) -> str | None:
             f"{node.in_types[0].mlir()} -> {out.mlir()}"
         )
     if k == "del_tag":
-        return f"{lhs}fabric.del_tag {operands} : {node.in_types[0].mlir()} -> {node.out_types[0].mlir()}"
+        src, dst = node.in_types[0].mlir(), node.out_types[0].mlir()
+        return f"{lhs}fabric.del_tag {operands} : {src} -> {dst}"
     if k == "map_tag":
         src, dst = node.in_types[0], node.out_types[0]
         assert isinstance(src, Tagged) and isinstance(dst, Tagged)

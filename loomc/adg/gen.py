@@ -25,10 +25,12 @@ Shape of the generated fabric
   memref*, bits* (spec-fabric.md "Port Ordering").
 * **Options.**  ``topology`` mesh (2D) or cube (3D: cell layers stacked, switch
   layers joined vertically); ``track`` parallel links between neighbouring
-  switches; FIFOs on links per ``fifo_mode``; ``temporal`` adds a tagged
-  domain — temporal PEs for the DFGs' same-width arithmetic behind temporal
-  switches, entered through ``add_tag`` and left through ``del_tag`` bridges on
-  the native 32-bit plane (spec-fabric-temporal_pe.md, spec-fabric-tag.md).
+  switches; FIFOs on links per ``fifo_mode``; ``switchbox`` picks the switch
+  connectivity (full crossbar, no U-turns, or track-disjoint); ``temporal``
+  adds a tagged domain — temporal PEs for the DFGs' 32-bit arithmetic on a
+  mesh of tagged switches, entered through ``add_tag`` and left through
+  ``del_tag`` bridges on the native 32-bit plane (spec-fabric-temporal_pe.md,
+  spec-fabric-tag.md).
 
 The output is a pure function of the DFGs and the options.
 """
@@ -41,7 +43,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from loomc.adg.analysis import DFGAnalysis, MemNeed, Unit
+from loomc.adg.analysis import DFGAnalysis, MemNeed
 from loomc.adg.builder import Fabric, FabricBuilder, clog2, fail
 from loomc.adg.model import Node, PEDef
 from loomc.adg.pe_body import ARITH_BINARY, BodyOp
@@ -60,16 +62,24 @@ TEMPORAL_PLANE_WIDTH = 32
 
 @dataclass(frozen=True)
 class GenOptions:
-    """spec-cli.md "ADG generation options".  ``track`` defaults to 2 here (Loom's
-    generator default) because one track rarely routes a real kernel."""
+    """spec-cli.md "ADG generation options".
+
+    ``track`` defaults to 3 here, not the CLI's 1: Loom's own stress runs
+    generate with ``--gen-track 3`` for real kernels, and measured with loomc's
+    mapper, the 24-op ``vecsum`` fabric is provably unroutable with one track
+    (CPL_MAPPER_ROUTING_FAILED, solver status INFEASIBLE) but maps with three.
+    Every PE of a kind is interchangeable, yet with exactly as many PEs as ops
+    the placement is nearly fixed, so routing capacity has to come from tracks."""
 
     topology: str = "mesh"
-    track: int = 2
+    track: int = 3
     fifo_mode: str = "none"
     fifo_depth: int = 2
     fifo_bypassable: bool = False
     temporal: bool = False
     name: str | None = None
+    #: connectivity of lattice switches (:func:`loomc.adg.topology.set_switchbox`)
+    switchbox: str = "full"
 
 
 @dataclass(frozen=True)
@@ -131,6 +141,9 @@ def pe_name(op: BodyOp) -> str:
     """``pe_addi_i32``; the full signature when the types differ."""
     short = op.name.split(".")[-1]
     types = (*op.ins, *op.outs)
+    if op.name == "arith.constant":
+        value = op.attrs.get("value", "").split(":")[0].strip()
+        return f"pe_const_{_sanitize(op.outs[0])}_v{_sanitize(value)}"
     if len(set(types)) == 1 and op.name in ARITH_BINARY:
         return f"pe_{short}_{_sanitize(types[0])}"
     sig = "_".join(_sanitize(t) for t in op.ins) + "_to_" + "_".join(
@@ -233,6 +246,7 @@ class _Generator:
             + (f" depth={opt.fifo_depth}" if opt.fifo_mode != "none" else "")
             + (" bypassable" if opt.fifo_bypassable else "")
             + (" temporal" if opt.temporal else "")
+            + (f" switchbox={opt.switchbox}" if opt.switchbox != "full" else "")
         )
         hw, maps = _plan_units(self.analyses)
         defs: dict[tuple, PEDef] = {}
@@ -240,7 +254,9 @@ class _Generator:
             if unit.pe is not None:
                 if unit.key not in defs:
                     op = unit.pe
-                    defs[unit.key] = fb.pe(pe_name(op), op.name, op.ins, op.outs)
+                    defs[unit.key] = fb.pe(
+                        pe_name(op), op.name, op.ins, op.outs, attrs=dict(op.attrs)
+                    )
                 unit.ins = [port_of(t) for t in unit.pe.ins]
                 unit.outs = [port_of(t) for t in unit.pe.outs]
             else:
@@ -289,7 +305,7 @@ class _Generator:
         if opt.temporal:
             self._temporal(hw)
         for lat in self.lattices.values():
-            finish_lattice(lat)
+            finish_lattice(lat, switchbox=self.opt.switchbox)
         fabric = fb.build(verify=self.verify)
         infos = tuple(
             PlaneInfo(

@@ -39,11 +39,15 @@ LOADSTORE = frozenset({"handshake.load", "handshake.store"})
 PARTIAL = frozenset({"handshake.cond_br", "handshake.mux"})
 FULL_HANDSHAKE = frozenset({"handshake.join", "handshake.sink", "handshake.constant"})
 OTHER = frozenset({"arith.select", "math.fma", "llvm.intr.bitreverse"})
+#: not in spec-fabric-pe-ops.md, but Loom's generator turns a DFG's
+#: ``arith.constant`` into a source PE with that body and loomc's verifier
+#: accepts it; its value is hardware (there is no runtime field for it)
+SOURCES = frozenset({"arith.constant"})
 
 #: spec-fabric-pe-ops.md: every op a fabric.pe body may hold (besides nested PEs)
 ALLOWED = (
     ARITH_BINARY | UNARY | CASTS | frozenset(COMPARES) | DATAFLOW | LOADSTORE | PARTIAL
-    | FULL_HANDSHAKE | OTHER
+    | FULL_HANDSHAKE | OTHER | SOURCES
 )
 
 
@@ -67,7 +71,10 @@ class BodyOp:
     attrs: Mapping[str, str] = field(default_factory=dict)
 
     def key(self) -> tuple:
-        """Identity for deduplication: the op and its types, not its runtime config."""
+        """Identity for deduplication: the op and its types, not its runtime
+        config; an ``arith.constant``'s value is hardware, so it is part of it."""
+        if self.name in SOURCES:
+            return (self.name, self.ins, self.outs, self.attrs.get("value", ""))
         return (self.name, self.ins, self.outs)
 
 
@@ -88,7 +95,7 @@ def expected_arity(op: BodyOp) -> tuple[int, int] | None:
         "handshake.constant": (1, 1), "handshake.sink": (1, 0),
         "handshake.cond_br": (2, 2), "handshake.load": (3, 2), "handshake.store": (3, 2),
         "dataflow.carry": (3, 1), "dataflow.invariant": (2, 1),
-        "dataflow.stream": (3, 2), "dataflow.gate": (2, 2),
+        "dataflow.stream": (3, 2), "dataflow.gate": (2, 2), "arith.constant": (0, 1),
     }  # fmt: skip
     if n in ARITH_BINARY or n in COMPARES:
         return (2, 1)
@@ -124,6 +131,9 @@ def op_text(op: BodyOp, args: Sequence[str], results: Sequence[str]) -> str:
         return f"{lhs}{n} {a[0]}, {a[1]}, {a[2]} : {outs[0]}"
     if n == "llvm.intr.bitreverse":
         return f"{lhs}{n}({a[0]}) : ({ins[0]}) -> {outs[0]}"
+    if n == "arith.constant":
+        value = op.attrs.get("value", _zero(outs[0]))
+        return f"{lhs}{n} {value}"
     if n == "handshake.constant":
         value = op.attrs.get("value", _zero(outs[0]))
         return f"{lhs}{n} {a[0]} {{value = {value}}} : {outs[0]}"

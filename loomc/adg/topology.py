@@ -5,10 +5,9 @@ routing *plane*) created on a :class:`~loomc.adg.builder.FabricBuilder`.
 Neighbouring switches are joined by ``tracks`` parallel links in each
 direction; optional FIFOs sit on the links (spec-cli.md "--gen-fifo-mode":
 ``single`` buffers the reverse links — west/north/down — only, ``dual`` both
-directions).  Connectivity tables are full crossbars by default, or full
-crossbars minus U-turns (a value never leaves a switch towards the neighbour it
-came from) with ``finish_lattice(lat, u_turns=False)``, which trims the mapper's
-routing model without removing a useful path.
+directions).  Connectivity tables (:func:`set_switchbox`) are full crossbars,
+crossbars without U-turns, or disjoint (track-preserving) switch boxes, which
+shrink the mapper's routing model.
 
 Topologies (spec-adg.md "Topology Construction"):
 
@@ -145,7 +144,7 @@ def build_lattice(
             for src, dst, reverse in ((a, b, False), (b, a, True)):
                 buffered = fifo_mode == "dual" or (fifo_mode == "single" and reverse)
                 s_node, d_node = lat.switches[src], lat.switches[dst]
-                out_tag, in_tag = f"n:{d_node.name}", f"n:{s_node.name}"
+                out_tag, in_tag = f"n:{d_node.name}:t{t}", f"n:{s_node.name}:t{t}"
                 if buffered:
                     f = fb.fifo(
                         plane,
@@ -162,17 +161,45 @@ def build_lattice(
     return lat
 
 
-def no_u_turn(node: Node) -> None:
-    """Give a switch a connectivity table without U-turns, unless that would leave
-    an output or input unconnected (spec-fabric-switch.md: rows and columns of
-    the table need a 1)."""
-    ins: list[str] = node.params["in_tags"]
-    outs: list[str] = node.params["out_tags"]
+SWITCHBOXES = ("full", "no_u_turn", "disjoint")
+
+
+def _link(tag: str) -> tuple[str, str] | None:
+    """(neighbour, track) of a lattice link port tag ``n:<neighbour>:t<k>``."""
+    if not tag.startswith("n:"):
+        return None
+    neighbour, _, track = tag[2:].rpartition(":")
+    return neighbour, track
+
+
+def set_switchbox(node: Node, style: str) -> None:
+    """Give a lattice switch its connectivity table.
+
+    * ``full`` — a full crossbar (the spec's default; no table in the text);
+    * ``no_u_turn`` — nothing leaves towards the neighbour it came from;
+    * ``disjoint`` — as ``no_u_turn``, and a value stays on its track between
+      neighbours (a classic disjoint switch box); PE and module ports still
+      reach and are reached from every track.  This cuts the routing arcs of a
+      ``T``-track switch by about ``T`` times while every track stays a full mesh.
+
+    A table that would leave an output or input without a connection falls back
+    to the full crossbar (spec-fabric-switch.md: every row and column needs a 1).
+    """
+    if style not in SWITCHBOXES:
+        raise fail("CPL_SWITCH_TABLE_SHAPE", f"unknown switch box '{style}'")
+    if style == "full":
+        node.params["table"] = None
+        return
+    ins = [_link(t) for t in node.params["in_tags"]]
+    outs = [_link(t) for t in node.params["out_tags"]]
 
     def table(o: int, i: int) -> bool:
-        ot = outs[o] if o < len(outs) else ""
-        it = ins[i] if i < len(ins) else ""
-        return not (ot.startswith("n:") and ot == it)
+        src, dst = ins[i], outs[o]
+        if src is None or dst is None:
+            return True
+        if src[0] == dst[0]:
+            return False
+        return style != "disjoint" or src[1] == dst[1]
 
     node.params["table"] = table
     rows = switch_table(node)
@@ -182,13 +209,9 @@ def no_u_turn(node: Node) -> None:
         node.params["table"] = None
 
 
-def finish_lattice(lat: Lattice, *, u_turns: bool = True) -> None:
-    """Fix the connectivity tables once every port of the plane is wired.
-
-    With ``u_turns=False`` every switch gets a table without U-turns; the
-    default keeps full crossbars, whose tables are left out of the text (the
-    spec's default), which keeps large fabrics quick to parse."""
-    if u_turns:
-        return
+def finish_lattice(lat: Lattice, *, switchbox: str = "full") -> None:
+    """Fix the connectivity tables once every port of the plane is wired
+    (:func:`set_switchbox`).  Full crossbars leave the table out of the text,
+    which also keeps large fabrics quick to parse."""
     for coord in lat.coords():
-        no_u_turn(lat.switches[coord])
+        set_switchbox(lat.switches[coord], switchbox)

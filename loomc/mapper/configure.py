@@ -11,12 +11,13 @@ Two steps, one job each:
    (spec-fabric-pe.md "Runtime Configuration Parameters from PE Body").
 2. :class:`ConfigureFabricPass` writes those values into the fabric IR as the
    attributes spec-mapper-output.md "Configured Fabric MLIR" lists.  The pass
-   runs on the *unflattened* fabric as the user wrote it: configuration goes on
-   inline ops of the top module and on the ``fabric.instance`` of named
-   definitions (spec-fabric.md "Runtime Configuration Overrides"), so the
-   printed file keeps the user's names and structure.  Which source op carries
-   a hardware node's configuration is found by flattening a second parse of the
-   same text and following each flattened op back to its origin.
+   runs on the *unflattened* fabric as the user wrote it (a fresh parse of the
+   file): configuration goes on inline ops of the top module and on the
+   ``fabric.instance`` of named definitions (spec-fabric.md "Runtime
+   Configuration Overrides"), so the printed file keeps the user's names and
+   structure.  Which source op carries a hardware node's configuration is
+   found through source locations: each flattened op knows where its origin
+   starts in the text (:func:`config_locations`).
 
 The same :class:`FabricConfiguration` feeds ``config_image`` (the bits), so the
 configured file and ``.config.bin`` cannot disagree.
@@ -26,7 +27,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from io import StringIO
 
 import networkx as nx
 from xdsl.context import Context
@@ -39,12 +42,14 @@ from xdsl.dialects.builtin import (
     StringAttr,
     i64,
 )
-from xdsl.ir import Operation
+from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
+from xdsl.printer import Printer
 
 from loomc.configmem import (
     CmpPredicate,
     ComputePEConfig,
+    ConfigBits,
     ConstantPEConfig,
     FifoConfig,
     Instruction,
@@ -67,15 +72,15 @@ from loomc.configmem import (
     float_bits,
     format_instruction,
     format_route_slot,
+    pack_fields,
 )
 from loomc.diagnostics import ExitCode, LoomcError
 from loomc.dialects.fabric_syntax import i8_array
 from loomc.graph import model
-from loomc.graph.adg import build_adg
-from loomc.graph.flatten import flatten_fabric
-from loomc.graph.irutil import body_ops, stamped, symbol_of
+from loomc.graph.flatten import FLATTENED_ATTR
+from loomc.graph.irutil import body_ops, stamped
+from loomc.graph.load import adg_from_parsed
 from loomc.graph.model import NodeKind, NodeRecord, PortRecord
-from loomc.loader import select_adg
 from loomc.mapper.mapping import Mapping
 from loomc.mlir_io import ParsedModule, SourceMap, parse_mlir_text
 
@@ -113,6 +118,8 @@ class FabricConfiguration:
     """All configurable nodes, in fabric definition order."""
 
     nodes: tuple[NodeConfiguration, ...]
+    #: configurations written although the hardware would flag them
+    warnings: tuple[str, ...] = ()
 
     def get(self, hw_node: str) -> NodeConfiguration | None:
         for n in self.nodes:
@@ -174,16 +181,58 @@ def _conn(rec: NodeRecord, n_in: int, n_out: int):
     return connectivity_from_flat([int(x) for x in flat], n_in, n_out)
 
 
-def _switch(rec: NodeRecord, routes: _Routes) -> SwitchConfig:
+@dataclass(frozen=True)
+class MergingSwitchConfig:
+    """A ``fabric.switch`` whose route table enables several inputs for one
+    output.  The hardware flags that as ``CFG_SWITCH_ROUTE_MIX_INPUTS_TO_SAME_OUTPUT``
+    (spec-fabric-switch.md "Semantics"), yet Loom's mapper model lets tagged
+    software edges with distinct tags share a hardware edge (spec-mapper-model.md
+    C4.2) and Loom's config generator then writes exactly these bits.  Emitted
+    only for tagged switches, always with a warning; same bit layout as
+    :class:`SwitchConfig` (one bit per connected position)."""
+
+    num_inputs: int
+    num_outputs: int
+    enabled: tuple[tuple[int, int], ...]  # (output, input)
+    connectivity: tuple[tuple[bool, ...], ...] | None = None
+
+    def conn(self):
+        return SwitchConfig(self.num_inputs, self.num_outputs,
+                            connectivity=self.connectivity).conn()
+
+    def route_bits(self) -> list[int]:
+        on = set(self.enabled)
+        return [int(pos in on) for pos in connected_positions(self.conn())]
+
+    def encode(self) -> ConfigBits:
+        return pack_fields((f"route[o{o}<-i{i}]", 1, b) for (o, i), b in
+                           zip(connected_positions(self.conn()), self.route_bits(), strict=True))
+
+    def errors(self) -> tuple[str, ...]:
+        return ("CFG_SWITCH_ROUTE_MIX_INPUTS_TO_SAME_OUTPUT",)
+
+
+def _switch(rec: NodeRecord, routes: _Routes, ports,
+            warnings: list[str]) -> SwitchConfig | MergingSwitchConfig:
     n_in, n_out = len(rec.input_ports), len(rec.output_ports)
-    chosen: dict[int, int] = {}
+    chosen: dict[int, set[int]] = defaultdict(set)
     for a, b, _tag in routes.inside.get(rec.id, ()):
-        if chosen.setdefault(b.index, a.index) != a.index:
-            # spec-fabric-switch.md: CFG_SWITCH_ROUTE_MIX_INPUTS_TO_SAME_OUTPUT
-            raise ConfigurationError(
-                f"switch {rec.name}: output {b.index} would take inputs "
-                f"{chosen[b.index]} and {a.index}", "CFG_SWITCH_ROUTE_MIX_INPUTS_TO_SAME_OUTPUT")
-    return SwitchConfig(n_in, n_out, dict(sorted(chosen.items())), _conn(rec, n_in, n_out))
+        chosen[b.index].add(a.index)
+    merged = {o: sorted(i) for o, i in chosen.items() if len(i) > 1}
+    conn = _conn(rec, n_in, n_out)
+    if not merged:
+        return SwitchConfig(n_in, n_out, {o: min(i) for o, i in sorted(chosen.items())}, conn)
+    o, ins = min(merged.items())
+    if not _tag_width(ports, rec.output_ports):
+        # spec-fabric-switch.md: one output takes at most one input
+        raise ConfigurationError(
+            f"switch {rec.name}: output {o} would take inputs {ins}",
+            "CFG_SWITCH_ROUTE_MIX_INPUTS_TO_SAME_OUTPUT")
+    warnings.append(
+        f"switch {rec.name}: output {o} merges tagged inputs {ins}; the hardware reports "
+        "CFG_SWITCH_ROUTE_MIX_INPUTS_TO_SAME_OUTPUT for this route_table (Loom emits it too)")
+    return MergingSwitchConfig(n_in, n_out, tuple(sorted((o, i) for o, s in chosen.items()
+                                                         for i in s)), conn)
 
 
 def _temporal_switch(rec: NodeRecord, routes: _Routes, ports) -> TemporalSwitchConfig:
@@ -398,13 +447,14 @@ def derive_configuration(mapping: Mapping, dfg: nx.MultiDiGraph,
         placed[p.hw_node].append(p)
     order = {n.id: i for i, n in enumerate(model.nodes(dfg))}
     out: list[NodeConfiguration] = []
+    warnings: list[str] = []
     recs = [r for r in model.nodes(adg) if r.kind is NodeKind.OPERATION
             and r.parent_temporal_pe is None and r.op_name in _CONFIGURABLE]
     for rec in sorted(recs, key=lambda r: r.index):
         here = sorted(placed.get(rec.id, []), key=lambda p: order.get(p.sw_node, 0))
         op = rec.op_name
         if op == "fabric.switch":
-            cfg: NodeConfig = _switch(rec, routes)
+            cfg: NodeConfig = _switch(rec, routes, hw_ports, warnings)
         elif op == "fabric.temporal_sw":
             cfg = _temporal_switch(rec, routes, hw_ports)
         elif op == "fabric.pe":
@@ -429,36 +479,35 @@ def derive_configuration(mapping: Mapping, dfg: nx.MultiDiGraph,
                                          in_image=False))
             continue
         out.append(NodeConfiguration(rec.id, op, cfg))
-    return FabricConfiguration(tuple(out))
+    return FabricConfiguration(tuple(out), tuple(warnings))
 
 
 # --------------------------------------------------------------------------- IR writing
 
 
-def _source_ops(text: str, path: str, top_name: str,
-                pristine: ParsedModule) -> dict[str, Operation]:
-    """ADG node id -> the op of ``pristine`` that carries its configuration.
+def config_locations(parsed: ParsedModule, adg: nx.MultiDiGraph) -> dict[str, str]:
+    """ADG node id -> where the op that carries its configuration starts in the
+    source text (``file:line:col``).
 
-    ``text`` is parsed a second time and flattened exactly as the graph loader
-    does.  Every flattened op knows where its text starts (its own source-map
-    entry, or the ``loomc.loc`` stamp flattening puts on copies: an inlined
-    named PE is stamped with its ``fabric.instance``); the op of the pristine
-    parse that starts at the same place is the one to configure."""
-    scratch: ParsedModule = parse_mlir_text(text, path)
-    loc_of = stamped(scratch.loc)
-    flat = flatten_fabric(scratch.module, top=top_name, names=scratch.value_name, loc_of=loc_of)
-    graph = build_adg(flat, names=scratch.value_name, loc_of=loc_of)
-    by_loc = {str(pristine.loc(op)): op for op in pristine.module.walk()
-              if op.name.startswith("fabric.")}
-    block_ops = list(flat.regions[0].blocks[0].ops)
-    where: dict[str, Operation] = {}
-    for rec in model.nodes(graph):
-        if rec.kind is not NodeKind.OPERATION or rec.parent_temporal_pe is not None:
-            continue
-        target = by_loc.get(str(loc_of(block_ops[rec.index])))
-        if target is not None:
-            where[rec.id] = target
-    return where
+    ``parsed`` is the fabric the ADG was built from, flattened in place by the
+    graph loader: a node's op is at block position ``rec.index`` of the
+    flattened top module, and it either is the op as parsed (its own source
+    map entry) or a copy that flattening stamped with its origin's location (an
+    inlined named PE carries its ``fabric.instance``'s).  A module that is not
+    flattened yet is flattened here first, as the loader would."""
+    tops = [op for op in parsed.module.ops
+            if op.name == "fabric.module" and FLATTENED_ATTR in op.attributes]
+    if not tops:
+        adg = adg_from_parsed(parsed)
+        tops = [op for op in parsed.module.ops
+                if op.name == "fabric.module" and FLATTENED_ATTR in op.attributes]
+    loc_of = stamped(parsed.loc)
+    block_ops = list(tops[0].regions[0].blocks[0].ops)
+    out: dict[str, str] = {}
+    for rec in model.nodes(adg):
+        if rec.kind is NodeKind.OPERATION and rec.parent_temporal_pe is None:
+            out[rec.id] = str(loc_of(block_ops[rec.index]))
+    return out
 
 
 def _int_attr(value: int, width: int) -> IntegerAttr:
@@ -469,7 +518,9 @@ def _attributes(node: NodeConfiguration, target: Operation) -> dict[str, object]
     """The configuration attributes of one node, as the fabric syntax spells them."""
     cfg = node.config
     attrs: dict[str, object] = {}
-    if isinstance(cfg, SwitchConfig):
+    if isinstance(cfg, MergingSwitchConfig):
+        attrs["route_table"] = i8_array(cfg.route_bits())
+    elif isinstance(cfg, SwitchConfig):
         routes = cfg.routes or (None,) * cfg.num_outputs
         attrs["route_table"] = i8_array(
             [int(routes[o] == i) for o, i in connected_positions(cfg.conn())])
@@ -560,25 +611,23 @@ def _set_constant(pe: Operation, cfg: ConstantPEConfig) -> None:
 @dataclass(frozen=True)
 class ConfigureFabricPass(ModulePass):
     """``configure-fabric``: write a mapping's runtime configuration into a
-    parsed (unflattened) fabric module.
+    parsed, unflattened fabric module (a fresh parse of the fabric file).
 
-    ``source_text``/``source_path`` are the text the module was parsed from
-    (used to find, for each hardware node, the op that carries its
-    configuration) and ``source_map`` the map of the parse that produced the
-    module being configured; ``top`` names the mapped ``fabric.module``.
+    ``locations`` says where in the source each hardware node's configurable
+    op starts (:func:`config_locations`); ``source_map`` is the map of the
+    parse that produced the module being configured, which finds those ops.
     """
 
     name = "configure-fabric"
 
     configuration: FabricConfiguration
-    source_text: str
-    source_path: str
+    locations: tuple[tuple[str, str], ...]
     source_map: SourceMap
-    top: str
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        pristine = ParsedModule(self.source_path, op, self.source_map)
-        where = _source_ops(self.source_text, self.source_path, self.top, pristine)
+        by_loc = {str(self.source_map.loc_of(o)): o for o in op.walk()
+                  if o.name.startswith("fabric.")}
+        where = {node: by_loc.get(loc) for node, loc in self.locations}
         written: dict[Operation, tuple[str, dict]] = {}
         for node in self.configuration.nodes:
             target = where.get(node.hw_node)
@@ -596,22 +645,82 @@ class ConfigureFabricPass(ModulePass):
                 target.attributes[key] = value
 
 
-def configure_module(parsed: ParsedModule, configuration: FabricConfiguration) -> ModuleOp:
-    """A configured copy of the fabric file ``parsed`` came from (``parsed``
-    itself may already be flattened; the copy is a fresh parse of its text)."""
+def configure_parsed(parsed: ParsedModule, adg: nx.MultiDiGraph,
+                     configuration: FabricConfiguration) -> ParsedModule:
+    """A configured copy of the fabric file ``parsed`` came from: a fresh parse
+    of its text (``parsed`` itself is flattened by the graph loader), returned
+    with its source map so it can be printed with the source names."""
+    locations = tuple(sorted(config_locations(parsed, adg).items()))
     fresh = parse_mlir_text(parsed.source_map.text, parsed.path)
-    top = symbol_of(select_adg(fresh).op)
-    ConfigureFabricPass(configuration, parsed.source_map.text, parsed.path, fresh.source_map,
-                        top or "").apply(Context(), fresh.module)
-    return fresh.module
+    ConfigureFabricPass(configuration, locations, fresh.source_map).apply(Context(), fresh.module)
+    return fresh
+
+
+def configure_module(parsed: ParsedModule, adg: nx.MultiDiGraph,
+                     configuration: FabricConfiguration) -> ModuleOp:
+    """:func:`configure_parsed`, module only."""
+    return configure_parsed(parsed, adg, configuration).module
+
+
+_VALID_NAME = re.compile(r"^(?:[A-Za-z_$.-][\w$.-]*|\d+)$")
+_NUMBER_SUFFIX = re.compile(r"(?:_\d+)+$")
+
+
+@dataclass(eq=False, repr=False)
+class SourceNamePrinter(Printer):
+    """xDSL's printer, naming each SSA value as the source file did.
+
+    The configured fabric must keep the names the user wrote: ADG node ids
+    (and so every id in ``map.json``) come from them, and xDSL's own naming
+    rewrites ``%fifo_01_00`` as ``%fifo``.  A result ``k > 0`` of a grouped
+    ``%sw:3`` prints as ``%sw_k`` (xDSL prints results one by one); values
+    without a source name, and clashes, get a fresh suffix."""
+
+    source_names: Callable[[SSAValue], str | None] | None = None
+    _taken: set[str] = field(default_factory=set, init=False)
+    _next: dict[str, int] = field(default_factory=dict, init=False)
+
+    def _fresh(self, candidate: str) -> str:
+        if not _VALID_NAME.match(candidate):
+            candidate = "v"
+        name = candidate
+        stem = "n" + candidate if candidate.isdigit() else candidate
+        while name in self._taken:
+            self._next[stem] = self._next.get(stem, 0) + 1
+            name = f"{stem}_{self._next[stem]}"
+        self._taken.add(name)
+        return name
+
+    def print_ssa_value(self, value: SSAValue) -> str:
+        if value not in self._ssa_values:
+            source = self.source_names(value) if self.source_names else None
+            if source:
+                base, sep, index = source.partition("#")
+                candidate = base if not sep or index == "0" else f"{base}_{index}"
+            else:
+                candidate = _NUMBER_SUFFIX.sub("", value.name_hint or "") or "v"
+            self._ssa_values[value] = self._fresh(candidate)
+        return super().print_ssa_value(value)
+
+
+def print_with_source_names(parsed: ParsedModule) -> str:
+    """The module of ``parsed`` as text, values named as in its source."""
+    stream = StringIO()
+    SourceNamePrinter(stream=stream, source_names=parsed.value_name).print_op(parsed.module)
+    stream.write("\n")
+    return stream.getvalue()
 
 
 __all__ = [
     "ConfigurationError",
     "ConfigureFabricPass",
+    "config_locations",
     "FabricConfiguration",
+    "MergingSwitchConfig",
     "NodeConfiguration",
     "configure_module",
+    "configure_parsed",
+    "print_with_source_names",
     "derive_configuration",
     "memref_bytes",
 ]

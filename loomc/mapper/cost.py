@@ -41,7 +41,7 @@ import networkx as nx
 from loomc.graph import model
 from loomc.graph.model import NodeKind, NodeRecord, ResourceClass
 from loomc.mapper.config_image import footprint
-from loomc.mapper.configure import derive_configuration
+from loomc.mapper.configure import FabricConfiguration, derive_configuration
 from loomc.mapper.mapping import Mapping
 
 FAMILIES = ("placementPressure", "routingCost", "temporalCost", "perfProxy", "configFootprint")
@@ -270,16 +270,20 @@ def perf_proxy(mapping: Mapping, dfg: nx.MultiDiGraph, adg: nx.MultiDiGraph) -> 
     return critical + ii_pressure + queue
 
 
-def config_footprint(mapping: Mapping, dfg: nx.MultiDiGraph, adg: nx.MultiDiGraph) -> float:
-    used, total = footprint(derive_configuration(mapping, dfg, adg))
+def config_footprint(mapping: Mapping, dfg: nx.MultiDiGraph, adg: nx.MultiDiGraph,
+                     configuration: FabricConfiguration | None = None) -> float:
+    used, total = footprint(configuration or derive_configuration(mapping, dfg, adg))
     return used / total if total else 0.0
 
 
 def mapping_cost(mapping: Mapping, dfg: nx.MultiDiGraph, adg: nx.MultiDiGraph,
-                 profile: str, weights: MappingABC[str, float] | None = None) -> CostBreakdown:
+                 profile: str, weights: MappingABC[str, float] | None = None,
+                 configuration: FabricConfiguration | None = None) -> CostBreakdown:
     """The cost of a successful mapping under ``profile`` (optionally with some
-    weights overridden).  A failed mapping has no cost (spec "Invalid Mapping
-    Penalty": hard reject) and raises ValueError."""
+    weights overridden).  ``configuration`` is the mapping's derived fabric
+    configuration when the caller already has it (else derived here).  A
+    failed mapping has no cost (spec "Invalid Mapping Penalty": hard reject)
+    and raises ValueError."""
     if mapping.status != "success":
         raise ValueError("a failed mapping has no cost")
     w = profile_weights(profile, weights)
@@ -288,7 +292,7 @@ def mapping_cost(mapping: Mapping, dfg: nx.MultiDiGraph, adg: nx.MultiDiGraph,
         routing_cost(mapping, adg),
         temporal_cost(mapping, adg),
         perf_proxy(mapping, dfg, adg),
-        config_footprint(mapping, dfg, adg),
+        config_footprint(mapping, dfg, adg, configuration),
     )
     values = tuple(round(v, 6) for v in values)
     total = round(sum(a * b for a, b in zip(w, values, strict=True)), 6)
@@ -300,6 +304,8 @@ __all__ = [
     "PROFILE_WEIGHTS",
     "CostBreakdown",
     "mapping_cost",
+    "config_footprint",
+    "perf_proxy",
     "placement_pressure",
     "profile_weights",
     "routing_cost",

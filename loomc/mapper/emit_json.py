@@ -8,7 +8,8 @@ wall time and deterministic time stay out (they belong on stdout), the solver
 block carries only status, objective, bound and gap.
 
 Beyond the spec's fields: ``dfg``/``adg`` names, ``solver`` (status, bound,
-gap), and in ``diagnostics`` the ``code`` and ``message`` of a failure with the
+gap), ``warnings`` (configurations the hardware would flag), and in
+``diagnostics`` the ``code`` and ``message`` of a failure with the
 source location of every conflicting DFG op.
 """
 
@@ -50,8 +51,10 @@ def _diagnostics(mapping: Mapping, dfg: nx.MultiDiGraph | None) -> dict[str, Any
 
 
 def mapping_document(mapping: Mapping, cost: CostBreakdown | None,
-                     dfg: nx.MultiDiGraph | None = None) -> dict[str, Any]:
-    """The report as plain data (key order = the order written)."""
+                     dfg: nx.MultiDiGraph | None = None,
+                     warnings: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The report as plain data (key order = the order written).  ``warnings``
+    are configuration warnings (e.g. a tagged switch merging inputs)."""
     doc: dict[str, Any] = {
         "version": SCHEMA_VERSION,
         "status": mapping.status,
@@ -84,6 +87,7 @@ def mapping_document(mapping: Mapping, cost: CostBreakdown | None,
         "registers": {},
         "cost": cost.to_dict() if cost is not None else None,
         "solver": _solver(mapping),
+        "warnings": list(warnings),
     }
     if mapping.status != "success":
         doc["diagnostics"] = _diagnostics(mapping, dfg)
@@ -91,9 +95,10 @@ def mapping_document(mapping: Mapping, cost: CostBreakdown | None,
 
 
 def render_json(mapping: Mapping, cost: CostBreakdown | None,
-                dfg: nx.MultiDiGraph | None = None) -> str:
+                dfg: nx.MultiDiGraph | None = None, warnings: tuple[str, ...] = ()) -> str:
     """The ``map.json`` text (2-space indent, trailing newline)."""
-    return json.dumps(mapping_document(mapping, cost, dfg), indent=2, ensure_ascii=False) + "\n"
+    doc = mapping_document(mapping, cost, dfg, warnings)
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
 __all__ = ["SCHEMA_VERSION", "mapping_document", "render_json"]

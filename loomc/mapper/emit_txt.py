@@ -48,7 +48,8 @@ def _path(hops: tuple[tuple[str, str], ...], hw_ports) -> str:
 
 
 def render_text(mapping: Mapping, cost: CostBreakdown | None, dfg: nx.MultiDiGraph | None = None,
-                adg: nx.MultiDiGraph | None = None, config_lines: list[str] | None = None) -> str:
+                adg: nx.MultiDiGraph | None = None, config_lines: list[str] | None = None,
+                warnings: tuple[str, ...] = ()) -> str:
     hw_ports = model.ports(adg) if adg is not None else None
     out = [
         "loomc mapping report",
@@ -92,6 +93,9 @@ def render_text(mapping: Mapping, cost: CostBreakdown | None, dfg: nx.MultiDiGra
         out += ["", "== temporal assignments"]
         out += _table(rows, ("temporal PE", "slot", "tag", "opcode", "DFG op"))
 
+    if warnings:
+        out += ["", "== warnings"]
+        out += [f"  {w}" for w in warnings]
     if config_lines:
         out += ["", "== configuration"]
         out += [f"  {line}" for line in config_lines]

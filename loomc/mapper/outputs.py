@@ -26,13 +26,17 @@ import networkx as nx
 from loomc.configmem import describe_image
 from loomc.diagnostics import ExitCode, LoomcError, SourceLocation
 from loomc.mapper.config_image import addr_header, config_bin, config_image, footprint
-from loomc.mapper.configure import configure_module, derive_configuration
+from loomc.mapper.configure import (
+    configure_parsed,
+    derive_configuration,
+    print_with_source_names,
+)
 from loomc.mapper.cost import CostBreakdown, mapping_cost
 from loomc.mapper.emit_json import render_json
 from loomc.mapper.emit_txt import render_text
 from loomc.mapper.emit_viz import render_viz
 from loomc.mapper.mapping import Mapping
-from loomc.mlir_io import ParsedModule, print_module
+from loomc.mlir_io import ParsedModule
 
 SUFFIXES = (".config.bin", "_addr.h", ".map.json", ".map.txt", ".fabric.mlir", ".viz.html")
 
@@ -46,7 +50,7 @@ def output_paths(base: Path) -> dict[str, Path]:
 def _fail(path: Path, err: OSError) -> LoomcError:
     reason = err.strerror or str(err)
     return LoomcError(f"cannot write output: {reason}", loc=SourceLocation(str(path)),
-                      code="OUTPUT_WRITE", exit_code=ExitCode.OUTPUT_ERROR)
+                      exit_code=ExitCode.OUTPUT_ERROR)
 
 
 def _commit(base: Path, contents: dict[str, bytes]) -> list[Path]:
@@ -89,8 +93,8 @@ def render_outputs(base: Path, mapping: Mapping, dfg: nx.MultiDiGraph, adg: nx.M
     """All six outputs of a successful mapping, in memory (suffix -> bytes)."""
     configuration = derive_configuration(mapping, dfg, adg)
     image = config_image(configuration)
-    cost = mapping_cost(mapping, dfg, adg, profile, weights)
-    configured = print_module(configure_module(parsed_fabric, configuration))
+    cost = mapping_cost(mapping, dfg, adg, profile, weights, configuration)
+    configured = print_with_source_names(configure_parsed(parsed_fabric, adg, configuration))
     used, _total = footprint(configuration)
     config_lines = [f"config_mem: {image.depth} words, {used} not at reset value"]
     for line in describe_image(image)[1:]:
@@ -100,8 +104,9 @@ def render_outputs(base: Path, mapping: Mapping, dfg: nx.MultiDiGraph, adg: nx.M
     return {
         ".config.bin": config_bin(image),
         "_addr.h": addr_header(image, name).encode(),
-        ".map.json": render_json(mapping, cost, dfg).encode(),
-        ".map.txt": render_text(mapping, cost, dfg, adg, config_lines).encode(),
+        ".map.json": render_json(mapping, cost, dfg, configuration.warnings).encode(),
+        ".map.txt": render_text(mapping, cost, dfg, adg, config_lines,
+                                configuration.warnings).encode(),
         ".fabric.mlir": configured.encode(),
         ".viz.html": render_viz(mapping, dfg, adg).encode(),
     }

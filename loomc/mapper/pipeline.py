@@ -26,6 +26,7 @@ from loomc.mapper.problem import (
     build_candidates,
     build_problem,
 )
+from loomc.mapper.scale import JOINT_LIMIT, joint_size, solve_two_stage
 from loomc.solvers.pnr import PnRProblem, SolveParams, solve
 
 PROFILES = ("balanced", "cpsat_full", "heuristic_only", "throughput_first",
@@ -38,6 +39,8 @@ class MapperOptions:
     seed: int = 0
     profile: str = "balanced"
     reproducible: bool = True
+    #: enforce one input per plain-switch output even for tagged traffic
+    strict_switches: bool = False
     progress: Callable[[str], None] | None = None
 
 
@@ -65,8 +68,11 @@ def map_dfg(dfg: nx.MultiDiGraph, adg: nx.MultiDiGraph, options: MapperOptions) 
             code=err.code, message=err.message, unmapped_nodes=err.unmapped,
             first_violated_constraint="C2" if "SENTINEL" in (err.code or "") else "C1",
         ))
-    ip = build_problem(dfg, adg, candidates)
-    solution = solve(ip.problem, params)
+    ip = build_problem(dfg, adg, candidates, strict_switches=options.strict_switches)
+    if joint_size(ip.problem) <= JOINT_LIMIT:
+        solution = solve(ip.problem, params)
+    else:
+        solution = solve_two_stage(ip, params)
     if solution.feasible:
         return decode(ip, solution, dfg, adg, profile=options.profile, params=params)
     return Mapping(**base, status="failed", solver=solver_record(solution, params),

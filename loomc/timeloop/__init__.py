@@ -5,8 +5,8 @@ Public API (names are stable; the tiling optimizer builds on them)
 
 Loading inputs (``yamlio``, ``spec``)::
 
-    inputs = load_inputs(["arch.yaml", "prob.yaml", "map.yaml", "ERT.yaml"])  # merged like Timeloop
-    spec = load_spec(inputs, search_dirs=[...])   # Spec(problem, arch, ert, art, constraints, mapper)
+    inputs = load_inputs(["arch.yaml", "prob.yaml", "map.yaml", "ERT.yaml"])  # merged
+    spec = load_spec(inputs, search_dirs=[...])   # Spec(problem, arch, ert, art, ...)
     mapping = load_mapping(inputs, spec)          # Mapping (checked index form)
 
 Data model (all frozen dataclasses):
@@ -33,13 +33,22 @@ Evaluation (``model``)::
     result.computes, result.cycles, result.energy (pJ), result.energy_per_compute (fJ)
     result.level("GlobalBuffer").ds("Inputs").reads / .fills / .updates / .partition_size ...
 
+Random valid mappings (benchmarks, randomized tests): ``randmap.valid_random_mappings``.
+
 Emitters: ``emit_stats.stats_text(spec, result)``, ``emit_map.map_text(spec, result)``,
 ``emit_map.map_yaml(spec, mapping)``.  CLI: ``loomc model FILE.yaml... -o DIR``
 (``cmd_model``).
 
 Scope: dense workloads with perfectly factorised mappings; sparse optimizations,
-skews and imperfect factors are refused with an error.  Counts reproduce
-Timeloop 6e081fc's legacy nest analysis (see ``nest`` for the derivation).
+skews, imperfect factors and the no_reuse/rmw_first_update/no_coalesce knobs are
+refused with an error.  Counts reproduce Timeloop 6e081fc's legacy nest analysis
+(see ``nest`` for the derivation), including multicast, bypass and inter-PE link
+transfers; tests compare against every exercise reference run and against a
+step-by-step re-enactment of Timeloop's procedure on random mappings.
+
+Energy tables: an ``ERT``/``ART`` section in the inputs, else ``*ERT.yaml`` /
+``*ART.yaml`` next to the input files (``load_spec(search_dirs=...)``), else
+energies are 0 and ``Spec.ert_source == "none"`` (the CLI says so on stderr).
 """
 
 from loomc.timeloop.mapping import Mapping, MappingError, check_mapping, make_mapping

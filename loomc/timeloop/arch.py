@@ -28,6 +28,7 @@ from typing import Any
 
 from loomc.timeloop.yamlio import TAG_KEY, Node
 
+
 @dataclass(frozen=True)
 class StorageLevel:
     """One buffer level as Timeloop's model sees it (sizes are in words)."""

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from loomc.diagnostics import ExitCode, LoomcError, SourceLocation
+from loomc.timeloop.constraints import check_constraints
 from loomc.timeloop.emit_map import map_text, map_yaml
 from loomc.timeloop.emit_stats import stats_text
 from loomc.timeloop.mapping import check_mapping
@@ -32,6 +33,8 @@ def main(argv: Sequence[str]) -> int:
     ap.add_argument("inputs", nargs="+", help="Timeloop YAML files (merged in order)")
     ap.add_argument("-o", "--output-dir", default=".", help="directory for the outputs")
     ap.add_argument("--prefix", default="timeloop-model", help="output file prefix")
+    ap.add_argument("--check-constraints", action="store_true",
+                    help="also refuse mappings that break architecture/mapspace constraints")
     args = ap.parse_args(list(argv))
 
     inputs = load_inputs(args.inputs)
@@ -40,6 +43,8 @@ def main(argv: Sequence[str]) -> int:
     mapping = load_mapping(inputs, spec)
     where = inputs.where("mapping")
     check_mapping(spec.problem, spec.arch, mapping, file=where)
+    if args.check_constraints:
+        check_constraints(spec, mapping, file=where)
     if spec.ert_source == "none":
         print("loomc: note: no ERT given or found next to the inputs; energies are 0",
               file=sys.stderr)

@@ -9,7 +9,8 @@ Writes ``DIR/<prefix>.map.yaml`` (the best mapping, accepted back by
 ``loomc model`` and Timeloop), ``.map.txt``, ``.stats.txt`` and
 ``.solver.json`` (status OPTIMAL/FEASIBLE, objective, bound, gap, time).
 Progress is shown live on a terminal; ``-q`` silences everything but errors.
-Exit code 4 when no valid mapping exists (the message names the constraints).
+When no valid mapping exists the exit code is ``ExitCode.NO_MAPPING`` and the message
+names the constraints that cannot all hold.
 """
 
 from __future__ import annotations

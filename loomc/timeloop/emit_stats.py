@@ -190,4 +190,4 @@ def stats_text(spec: Spec, result: ModelResult) -> str:
             continue
         lines.append(f"    {lv.name:<{align}}= {_f(lv.energy * 1000 / result.computes)}")
     lines.append(f"    {'Total':<{align}}= {_f(result.energy_per_compute)}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n\n"

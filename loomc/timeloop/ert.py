@@ -58,7 +58,8 @@ def parse_ert(node: Node) -> dict[str, ActionEnergies]:
             if aname not in table:  # first entry of an action (default arguments)
                 table[aname] = a.child("energy").as_float()
 
-        def pick(names: tuple[str, ...], default: float) -> float:
+        def pick(names: tuple[str, ...], default: float,
+                 table: dict[str, float] = table) -> float:
             for n in names:
                 if n in table:
                     return table[n]

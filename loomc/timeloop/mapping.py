@@ -22,6 +22,7 @@ import re
 from collections.abc import Mapping as AbcMapping
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from loomc.diagnostics import ExitCode, LoomcError, SourceLocation
 from loomc.timeloop.arch import Architecture
@@ -57,9 +58,8 @@ class LevelMapping:
     keep: tuple[bool, ...]
 
 
-@dataclass(frozen=True)
-class Loop:
-    """One loop of the flattened nest."""
+class Loop(NamedTuple):
+    """One loop of the flattened nest (immutable record)."""
 
     dim: int
     bound: int
@@ -337,10 +337,12 @@ def check_mapping(problem: Problem, arch: Architecture, mapping: Mapping,
                 f"factors of dimension {problem.dims[d]} multiply to {prod} ({parts}), "
                 f"but the problem bound is {problem.bounds[d]}", "TL_MAP_FACTORS", file)
     for i, lm in enumerate(mapping.levels):
-        fx, fy = arch.fanout_xy(i)
         if not 0 <= lm.split <= nd:
             raise MappingError(f"level '{arch.storage[i].name}': split {lm.split} outside "
                                f"0..{nd}", "TL_MAP_SPLIT", file)
+        if max(lm.spatial_factors) == 1:
+            continue
+        fx, fy = arch.fanout_xy(i)
         ux = uy = 1
         for pos, d in enumerate(lm.spatial_order):
             if pos < lm.split:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from loomc.timeloop.arch import StorageLevel
 from loomc.timeloop.ert import ActionEnergies
@@ -28,9 +29,11 @@ from loomc.timeloop.spec import Spec
 _NO_ENERGY = ActionEnergies(0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 
 
-@dataclass(frozen=True)
-class DataSpaceStats:
-    """One data space at one storage level (counts per instance, as in stats.txt)."""
+class DataSpaceStats(NamedTuple):
+    """One data space at one storage level (counts per instance, as in stats.txt).
+
+    Immutable record; a NamedTuple because thousands are built per second.
+    """
 
     name: str
     keep: bool
@@ -50,9 +53,8 @@ class DataSpaceStats:
     write_bandwidth: float
 
 
-@dataclass(frozen=True)
-class LevelStats:
-    """One storage level: its specs as the model used them and its results."""
+class LevelStats(NamedTuple):
+    """One storage level: its specs as the model used them and its results (immutable)."""
 
     name: str
     spec: StorageLevel
@@ -120,6 +122,18 @@ class Evaluator:
     def __init__(self, spec: Spec):
         self.spec = spec
         self.analyzer = NestAnalyzer(spec.problem, spec.arch)
+        prob = spec.problem
+        # per level: (spec, energies, block size, clusters, area, records for bypassed spaces)
+        self._levels = []
+        for lvl in spec.arch.storage:
+            e = spec.ert.get(lvl.name, _NO_ENERGY)
+            bypassed = tuple(DataSpaceStats(ds.name, False, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                            0.0, 0.0, 0.0, 0.0, 0.0)
+                             for ds in prob.data_spaces)
+            self._levels.append((lvl, e, lvl.block_size, lvl.instances // lvl.cluster_size,
+                                 spec.art.get(lvl.name, 0.0), bypassed,
+                                 e.max_energy / lvl.cluster_size))
+        self._ds = [(ds.name, ds.read_write) for ds in prob.data_spaces]
 
     def evaluate(self, mapping: Mapping, *, check: bool = True) -> ModelResult:
         """Evaluate ``mapping``; with ``check`` an invalid mapping raises MappingError."""
@@ -129,74 +143,79 @@ class Evaluator:
             check_mapping(prob, arch, mapping)
         nest = self.analyzer.analyze(mapping)
         compute_cycles = nest.compute_cycles
-        nds = len(prob.data_spaces)
+        nds = len(self._ds)
 
-        # Pass 1: counts, bandwidth, per-level cycles.
+        # Pass 1: bandwidth and per-level cycles.
         pre = []
         cycles = compute_cycles
         for li, lvl in enumerate(arch.storage):
             row = nest.stats[li]
             read_bw = [0.0] * nds
             write_bw = [0.0] * nds
+            tr = tw = 0.0
             for j in range(nds):
                 t = row[j]
-                if not t.keep:
-                    continue
-                read_bw[j] = t.reads / compute_cycles
-                write_bw[j] = (t.fills + t.updates) / compute_cycles
+                if t.keep:
+                    r = read_bw[j] = t.reads / compute_cycles
+                    w = write_bw[j] = (t.fills + t.updates) / compute_cycles
+                    tr += r
+                    tw += w
             slowdown = 1.0
-            tr, tw = sum(read_bw), sum(write_bw)
             if lvl.read_bandwidth is not None and lvl.read_bandwidth < tr:
                 slowdown = min(slowdown, lvl.read_bandwidth / tr)
             if lvl.write_bandwidth is not None and lvl.write_bandwidth < tw:
                 slowdown = min(slowdown, lvl.write_bandwidth / tw)
             if lvl.shared_bandwidth is not None and lvl.shared_bandwidth < tr + tw:
                 slowdown = min(slowdown, lvl.shared_bandwidth / (tr + tw))
-            lcycles = math.ceil(compute_cycles / slowdown)
-            cycles = max(cycles, lcycles)
+            lcycles = compute_cycles if slowdown == 1.0 else math.ceil(compute_cycles / slowdown)
+            if lcycles > cycles:
+                cycles = lcycles
             pre.append((read_bw, write_bw, slowdown, lcycles))
+
+        loops_of: list[list[Loop]] = [[] for _ in arch.storage]
+        for lp in nest.loops:
+            loops_of[lp.level].append(lp)
 
         # Pass 2: energy (leakage needs the final cycle count).
         levels = []
         total_energy = 0.0
         total_area = 0.0
-        for li, lvl in enumerate(arch.storage):
+        for li, (lvl, e, block, n_clusters, area, bypassed, vae) in enumerate(self._levels):
             read_bw, write_bw, slowdown, lcycles = pre[li]
-            e = spec.ert.get(lvl.name, _NO_ENERGY)
-            block = lvl.block_size
-            n_clusters = lvl.instances // lvl.cluster_size
+            row = nest.stats[li]
             dss = []
             level_energy = 0.0
             max_util = 1
-            for j, ds in enumerate(prob.data_spaces):
-                t = nest.stats[li][j]
+            for j in range(nds):
+                t = row[j]
                 if not t.keep:
-                    dss.append(DataSpaceStats(ds.name, False, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                                              0.0, 0.0, 0.0, 0.0, 0.0))
+                    dss.append(bypassed[j])
                     continue
-                max_util = max(max_util, t.utilized_instances)
-                clusters = min(t.utilized_x * t.utilized_y, n_clusters)
+                name, rw = self._ds[j]
+                util = t.utilized_instances
+                if util > max_util:
+                    max_util = util
+                xy = t.utilized_x * t.utilized_y
+                clusters = min(xy, n_clusters)
                 per_inst = (-(-t.reads // block) * e.read + -(-t.fills // block) * e.fill
                             + -(-t.updates // block) * e.update)
-                cluster_util = (t.utilized_x * t.utilized_y) / clusters if clusters else 1.0
-                per_inst /= cluster_util
-                total = per_inst * t.utilized_instances
+                if clusters and xy != clusters:
+                    per_inst /= xy / clusters
+                total = per_inst * util
                 level_energy += total
                 accesses = t.reads + t.fills + t.updates
-                addr = (t.updates + t.fills) if ds.read_write else (t.reads + t.fills)
+                addr = (t.updates + t.fills) if rw else (t.reads + t.fills)
                 dss.append(DataSpaceStats(
-                    ds.name, True, t.partition_size, t.size, t.utilized_instances, clusters,
+                    name, True, t.partition_size, t.size, util, clusters,
                     t.reads, t.fills, t.updates, t.temporal_reductions, addr, per_inst, total,
                     per_inst / accesses if accesses else 0.0,
                     read_bw[j] * slowdown, write_bw[j] * slowdown))
             leak = e.leak * cycles * max_util
             level_energy += leak
-            area = spec.art.get(lvl.name, 0.0)
             total_energy += level_energy
             total_area += area * lvl.instances
-            loops = tuple(lp for lp in nest.loops if lp.level == li)
-            levels.append(LevelStats(lvl.name, lvl, loops, tuple(dss), lcycles, slowdown,
-                                     e.max_energy / lvl.cluster_size, leak, level_energy, area))
+            levels.append(LevelStats(lvl.name, lvl, tuple(loops_of[li]), tuple(dss), lcycles,
+                                     slowdown, vae, leak, level_energy, area))
 
         ar = arch.arithmetic
         ce = spec.ert.get(ar.name, _NO_ENERGY)

@@ -188,8 +188,9 @@ class Node:
         for key in self.mapping():
             if key not in allowed:
                 sub = f"{self.path}.{key}" if self.path else str(key)
+                expected = ", ".join(sorted(allowed - {TAG_KEY}))
                 raise SpecError(
-                    f"unknown key '{key}' (expected one of: {', '.join(sorted(allowed - {TAG_KEY}))})",
+                    f"unknown key '{key}' (expected one of: {expected})",
                     file=self.file, path=sub,
                 )
 

@@ -116,7 +116,8 @@ def test_wrong_factor_product() -> None:
 
 def test_over_capacity() -> None:
     # RegisterFile with 8 words; K2 R3 P2 needs Weights 6 + Inputs 4 + Outputs 4 = 14
-    small = ARCH.replace("{depth: 16, width: 8, datawidth: 8}", "{depth: 8, width: 8, datawidth: 8}")
+    small = ARCH.replace("{depth: 16, width: 8, datawidth: 8}",
+                         "{depth: 8, width: 8, datawidth: 8}")
     spec, inputs = spec_and_inputs(GOOD, arch=small)
     mp = load_mapping(inputs, spec)
     with pytest.raises(MappingError) as err:
