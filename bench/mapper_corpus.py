@@ -12,36 +12,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
+from loomc.corpus import mapper_cases
 from loomc.diagnostics import LoomcError
 from loomc.graph.load import adg_from_file, dfgs_from_file
 from loomc.mapper.pipeline import MapperOptions, map_dfg
-
-
-def corpus_pairs(root: Path):
-    mapper = root / "loom" / "mapper"
-    folders = sorted(
-        [p for p in (mapper / "unit").iterdir() if p.is_dir()]
-        + [p for p in (mapper / "smoke").iterdir() if p.is_dir()]
-        + [p for p in (mapper / "stress").iterdir() if p.is_dir()
-           and (p.name.startswith("temporal-") or p.name.endswith("-noMem-negative"))]
-    )
-    for folder in folders:
-        negative = (folder / ".negative").exists() or folder.name.endswith("-negative")
-        xfail = (folder / ".xfail").exists()
-        adgs = sorted(folder.glob("*.fabric.mlir"))
-        dfgs = sorted(folder.glob("*.handshake.mlir"))
-        cfg = folder / "stress.cfg"
-        if cfg.exists():
-            apps = [a.strip() for a in cfg.read_text().split(":", 1)[1].split(",")]
-            dfgs = [f for app in apps for f in sorted((root / "loom" / "apps").glob(f"*/{app}.handshake.mlir"))]
-        for adg in adgs:
-            for dfg in dfgs:
-                yield folder, adg, dfg, negative, xfail
 
 
 def main() -> int:
@@ -50,26 +28,39 @@ def main() -> int:
     ap.add_argument("--filter", default="")
     ap.add_argument("--json")
     args = ap.parse_args()
-    root = Path(os.environ.get("LOOMC_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
     rows = []
-    for folder, adg, dfg, negative, xfail in corpus_pairs(root):
-        name = f"{folder.parent.name}/{folder.name}:{dfg.name}"
+    for case in mapper_cases():
+        adg, dfg, negative, name = case.adg, case.dfg, case.negative, case.name
         if args.filter not in name:
             continue
         t0 = time.monotonic()
         try:
-            m = map_dfg(dfgs_from_file(dfg)[0], adg_from_file(adg), MapperOptions(budget=args.budget))
+            m = map_dfg(
+                dfgs_from_file(dfg)[0], adg_from_file(adg), MapperOptions(budget=args.budget)
+            )
             status, code = m.status, m.diagnostics.code
             solver = m.solver
             sol = (solver.status, solver.objective, solver.bound, solver.gap) if solver else None
         except LoomcError as err:
             status, code, sol = "error", err.one_line(), None
         dt = time.monotonic() - t0
-        ok = (status == "failed") if negative else (status == "success")
-        rows.append(dict(pair=name, expect="fail" if negative else "map", xfail=xfail,
-                         status=status, code=code, solver=sol, seconds=round(dt, 2), ok=ok))
-        print(f"{'OK ' if ok else 'BAD'} {name:70s} {status:8s} {code or ''} {sol} {dt:.1f}s",
-              flush=True)
+        ok = (code == case.expected_code) if negative else (status == "success")
+        rows.append(
+            dict(
+                pair=name,
+                expect="fail" if negative else "map",
+                xfail=case.xfail,
+                status=status,
+                code=code,
+                solver=sol,
+                seconds=round(dt, 2),
+                ok=ok,
+            )
+        )
+        print(
+            f"{'OK ' if ok else 'BAD'} {name:70s} {status:8s} {code or ''} {sol} {dt:.1f}s",
+            flush=True,
+        )
     good = sum(r["ok"] for r in rows)
     print(f"{good}/{len(rows)} as expected")
     if args.json:

@@ -18,7 +18,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from loomc.diagnostics import ExitCode, LoomcError
+from loomc.diagnostics import LoomcError
 
 #: sub-command name → module implementing ``main(argv) -> int``
 SUBCOMMANDS: dict[str, str] = {

@@ -468,19 +468,23 @@ def _configure(solver: cp_model.CpSolver, params: SolveParams) -> None:
 
 
 def solve(
-    problem: PnRProblem, params: SolveParams | None = None, hint: tuple[int, ...] = ()
+    problem: PnRProblem, params: SolveParams | None = None, hint: tuple[int, ...] = (),
+    require: tuple[int, ...] | None = None,
 ) -> PnRSolution:
     """Solve the joint model; on infeasibility, find a conflicting node set.
 
-    ``hint``: a match index per DFG node (-1: none) to start the search from."""
+    ``hint``: a match index per DFG node (-1: none) to start the search from.
+    ``require``: only these DFG nodes must be placed (default: all) — used to
+    shrink a conflict set."""
     params = params or SolveParams()
     m = build_model(problem)
     for mi in hint:
         if mi >= 0:
             m.cp.AddHint(m.match_lit[mi], 1)
-    for a in m.assume:
+    required = m.assume if require is None else [m.assume[v] for v in require]
+    for a in required:
         m.cp.AddHint(a, 1)
-    m.cp.AddAssumptions(m.assume + m.assume_net)
+    m.cp.AddAssumptions(required + m.assume_net)
     solver = cp_model.CpSolver()
     _configure(solver, params)
     started = time.monotonic()

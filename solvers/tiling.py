@@ -20,20 +20,34 @@ names as conflicting.
 
 The access counts of :mod:`loomc.solvers.tiling_cost` are encoded exactly
 (innermost relevant loop per level via the order booleans, sliding windows via
-rank extents, ``ceil`` to vector accesses).  That closed form is a *lower bound*
-of the Timeloop-compatible evaluator (it leaves out e.g. bandwidth throttling,
-network and address-generation energy), so the search is a lazy enumeration:
+rank extents, ``ceil`` to vector accesses, multicast groups), in two variants:
 
-1. minimise the closed-form metrics lexicographically among the mappings not yet
-   evaluated and able to beat the incumbent;
-2. evaluate the solution with the exact evaluator, update the incumbent, forbid
-   that mapping and require every further mapping to beat the incumbent's exact
-   metrics under the bound;
+* the *bound* (``metric_vars``): never above the Timeloop-compatible evaluator
+  (it leaves out bandwidth throttling, network and address-generation energy,
+  and the re-use Timeloop's representative-iteration deltas may find on
+  sliding-window loops); exact for tensors without sliding windows;
+* the *guide* (``guide_vars``): sliding-window loops counted like any other
+  loop, plus "no bandwidth throttling" constraints — closer to the evaluator on
+  typical mappings, used only to find good mappings.
+
+``optimize`` runs: (1) a small model without counts → the least compute-cycle
+count (a delay bound) and a first mapping; (2) a guided lexicographic search →
+an incumbent, then a local search on the exact evaluator
+(:mod:`loomc.solvers.tiling_polish`); (3) a lazy enumeration on the bound:
+
+1. minimise the bound metrics lexicographically among the mappings not yet
+   evaluated that could still beat the incumbent;
+2. evaluate the solution exactly, update the incumbent, forbid that mapping and
+   require every further mapping to beat the incumbent's exact metrics under the
+   bound;
 3. when no such mapping exists, the incumbent is optimal under the exact model
-   (provided the bound holds; every evaluated mapping re-checks it).
+   (the bound's soundness is tested on random mappings and re-checked on every
+   evaluated one; a violation downgrades the result to FEASIBLE).
 
 When the budget runs out first, the result reports the best bound still open and
-the gap.
+the gap.  Budgets are deterministic by default (CP-SAT deterministic time, seeded,
+interleaved workers; local search counted in evaluations), so a seed reproduces
+the mapping.
 """
 
 from __future__ import annotations
@@ -872,9 +886,15 @@ def _vp(n: int, p: int) -> int:
     return e
 
 
-#: CP-SAT deterministic time units per wall second on the tiling models (measured on the
-#: 2-core development machine: about 1.1 units in 20 s on the Eyeriss model)
+#: CP-SAT deterministic time units per wall second on the tiling models, one worker
+#: (measured on the 2-core development machine: about 1.1 units in 20 s on the Eyeriss
+#: model); interleaved workers accumulate about 0.04 units per second each.
 DET_PER_SECOND = 0.06
+
+
+def det_per_second(workers: int) -> float:
+    """Deterministic units that correspond to about one wall second."""
+    return DET_PER_SECOND if workers <= 1 else 0.0425 * workers
 
 
 class _Clock:
@@ -894,7 +914,7 @@ class _Clock:
             return wall_left
         if wall_left < -4 * self.opts.time_limit:
             return 0.0
-        return self.opts.time_limit - self.used / DET_PER_SECOND
+        return self.opts.time_limit - self.used / det_per_second(self.opts.num_workers)
 
     def solve(self, work: cp_model.CpModel, seconds: float) -> tuple[cp_model.CpSolver, int]:
         """Solve with at most ``seconds`` of the budget; returns the solver and status."""
@@ -905,7 +925,7 @@ class _Clock:
         seconds = max(0.01, seconds)
         if opts.deterministic:
             s.parameters.interleave_search = opts.num_workers > 1
-            s.parameters.max_deterministic_time = seconds * DET_PER_SECOND
+            s.parameters.max_deterministic_time = seconds * det_per_second(opts.num_workers)
             s.parameters.max_time_in_seconds = 5 * opts.time_limit + 10
         else:
             s.parameters.max_time_in_seconds = seconds
@@ -986,15 +1006,25 @@ def optimize(spec: TilingSpec, evaluate: Callable[[TilePoint], tuple[float, ...]
     names = spec.metrics
     first_hint = None
     min_cycles = 0
+    light = TilingModel(spec, opts.energy_scale, counts=False)
+    for lit in light.groups.values():
+        light.m.Add(lit == 1)
     if "delay" in names:
-        light = TilingModel(spec, opts.energy_scale, counts=False)
-        for lit in light.groups.values():
-            light.m.Add(lit == 1)
         light.m.Minimize(light.cycles)
-        ls, lst = clock.solve(light.m, max(0.1, min(opts.time_limit * 0.2, clock.left())))
+        ls, lst = clock.solve(light.m, max(0.1, min(opts.time_limit * 0.1, clock.left())))
         if lst in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             first_hint = light.decode(ls)
             min_cycles = int(ls.BestObjectiveBound())
+            if lst == cp_model.OPTIMAL and names[0] == "delay":
+                light.m.Add(light.cycles <= min_cycles)
+    # a reuse-minded first mapping: temporal factors as far inside as capacity allows
+    # (a linear proxy; the guided search and the local search refine it)
+    light.m.ClearObjective()
+    light.m.Maximize(sum((light.nl - lv) * round(100 * math.log2(p)) * var
+                         for (lv, slot, _d, p), var in light.e.items() if slot == TEMPORAL))
+    ls, lst = clock.solve(light.m, max(0.1, min(opts.time_limit * 0.05, clock.left())))
+    if lst in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        first_hint = light.decode(ls)
     model = TilingModel(spec, opts.energy_scale)
     if min_cycles:
         model.m.Add(model.cycles >= min_cycles)

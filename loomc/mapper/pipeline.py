@@ -79,6 +79,22 @@ def map_dfg(dfg: nx.MultiDiGraph, adg: nx.MultiDiGraph, options: MapperOptions) 
                    diagnostics=_explain(ip, solution.status, solution.conflict, dfg, params))
 
 
+def _shrink(problem: PnRProblem, core: tuple[int, ...], params: SolveParams,
+            drop_first: frozenset[int] = frozenset(), max_solves: int = 60) -> tuple[int, ...]:
+    """Deletion-based shrinking of an infeasible set of DFG nodes: drop a node
+    whenever the rest still cannot all be placed.  Operations are tried before
+    sentinels so that the set names the hardware that is missing rather than
+    the module ports that would feed it.  The result is minimal when the solve
+    limit is not reached."""
+    kept = list(core)
+    order = sorted(core, key=lambda v: (v not in drop_first, v))
+    for v in order[:max_solves]:
+        trial = tuple(x for x in kept if x != v)
+        if trial and solve(problem, params, require=trial).status == "INFEASIBLE":
+            kept = list(trial)
+    return tuple(kept)
+
+
 def _explain(ip: IndexedProblem, status: str, conflict, dfg, params: SolveParams) -> Diagnostics:
     """Name the first violated constraint class: if the placement alone (no
     routing) is already infeasible the conflict is a capacity one (C4/C5),
@@ -92,9 +108,12 @@ def _explain(ip: IndexedProblem, status: str, conflict, dfg, params: SolveParams
             unmapped_nodes=ip.sw_node_ids,
         )
     placement_only = PnRProblem(**{**ip.problem.__dict__, "nets": ()})
-    placed = solve(placement_only, SolveParams(seed=params.seed, deterministic_time=10.0))
+    quick = SolveParams(seed=params.seed, deterministic_time=10.0)
+    placed = solve(placement_only, quick)
     if not placed.feasible:
-        core = tuple(ip.sw_node_ids[v] for v in placed.conflict) or names
+        core = tuple(ip.sw_node_ids[v] for v in _shrink(
+            placement_only, placed.conflict, quick,
+            frozenset(i for i, n in enumerate(ip.sw_node_ids) if nodes[n].is_sentinel)))
         if any(nodes[n].is_sentinel for n in core):
             return Diagnostics(
                 code="CPL_MAPPER_SENTINEL_MISMATCH", first_violated_constraint="C2",

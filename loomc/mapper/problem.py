@@ -87,8 +87,7 @@ def build_candidates(dfg: nx.MultiDiGraph, adg: nx.MultiDiGraph) -> tuple[Candid
     """All candidates; an op with none is ``CPL_MAPPER_NO_COMPATIBLE_HW``
     (spec-mapper-algorithm.md "Stage 1", reachability check)."""
     mapper = TechMapper(dfg, adg)
-    cands: list[Candidate] = list(sentinel_candidates(dfg, adg))
-    cands.extend(mapper.group_candidates())
+    cands: list[Candidate] = list(mapper.group_candidates())
     for sw in mapper.sw_nodes:
         own = mapper.candidates_for(sw)
         if not own and not any(sw.id in c.sw_nodes for c in cands):
@@ -99,7 +98,9 @@ def build_candidates(dfg: nx.MultiDiGraph, adg: nx.MultiDiGraph) -> tuple[Candid
                 detail={"op": sw.op_name, "loc": sw.loc},
             )
         cands.extend(own)
-    return tuple(cands)
+    # sentinels last: a missing op kind (e.g. no memory at all) is the root cause
+    # to report before the memref argument that would have fed it
+    return tuple(sentinel_candidates(dfg, adg)) + tuple(cands)
 
 
 def _sentinel_cost(sw: NodeRecord, hw: NodeRecord) -> int:

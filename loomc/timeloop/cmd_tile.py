@@ -79,6 +79,9 @@ def main(argv: Sequence[str]) -> int:
     ap.add_argument("--time-limit", type=float, help="seconds (default 60)")
     ap.add_argument("--seed", type=int, help="random seed (all algorithms)")
     ap.add_argument("--threads", type=int, help="CP-SAT workers (num-threads)")
+    ap.add_argument("--best-effort", action="store_true",
+                    help="CP-SAT on the wall clock (not reproducible; usually better mappings "
+                         "in the same time)")
     ap.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     args = ap.parse_args(list(argv))
 
@@ -93,6 +96,8 @@ def main(argv: Sequence[str]) -> int:
         options = replace(options, seed=args.seed)
     if args.threads is not None:
         options = replace(options, num_threads=args.threads)
+    if args.best_effort:
+        options = replace(options, deterministic=False)
     if args.quiet:
         options = replace(options, live_status=False)
     elif sys.stderr.isatty():

@@ -380,13 +380,17 @@ def run_mapper(spec: Spec, options: MapperOptions,
             live.close()
 
     valid = 0
+    reasons: dict[str, list] = {}
 
     def exact(pt: TilePoint) -> tuple[float, ...] | None:
         nonlocal valid
         try:
             res = evaluator.evaluate(point_to_mapping(tspec, pt))
         except MappingError as exc:
-            emit(f"invalid mapping from the solver: {exc.message}")
+            # local-search candidates may break capacity or fanout; the evaluator says why
+            if options.diagnostics:
+                entry = reasons.setdefault(exc.code or "?", [0, exc.message])
+                entry[0] += 1
             return None
         valid += 1
         return metric_values(res, metrics)
@@ -409,9 +413,10 @@ def run_mapper(spec: Spec, options: MapperOptions,
         live.close()
     mapping = point_to_mapping(tspec, res.best) if res.best is not None else None
     result = evaluator.evaluate(mapping) if mapping is not None else None
+    diag = tuple((code, n, ex) for code, (n, ex) in sorted(reasons.items()))
     return MapperResult("cp_sat", metrics, res.status, mapping, result, res.best_metrics,
                         res.bound, res.gap, res.wall_time, res.evaluated, valid, res.conflict,
-                        (), tuple(lines), res.history)
+                        diag, tuple(lines), res.history)
 
 
 def no_mapping_error(res: MapperResult, where: str) -> LoomcError:

@@ -175,8 +175,9 @@ def _memref_bytes(memref: str) -> int | None:
 class _Checker:
     """One validation run; collects violations in deterministic order."""
 
-    def __init__(self, doc: MapDoc, g: _Graphs) -> None:
+    def __init__(self, doc: MapDoc, g: _Graphs, strict_switches: bool = False) -> None:
         self.doc, self.g = doc, g
+        self.strict_switches = strict_switches
         self.out: list[Violation] = []
         self.place: dict[str, str] = dict(doc.placement)
         self.bind: dict[str, str] = dict(doc.port_binding)
@@ -190,6 +191,7 @@ class _Checker:
         for e in g.dfg_edges.values():
             self.port_edges[e.src_port].append(e.id)
             self.port_edges[e.dst_port].append(e.id)
+        self._conn: dict[str, frozenset[tuple[str, str]]] = {}
         # PE / FU id -> matched groups (body op index -> DFG op)
         self._fu_groups: dict[str, list[dict[int, str]]] = {}
 
@@ -476,7 +478,9 @@ class _Checker:
                 return f"cannot route through {rec.op_name} {rec.id}"
             if pa.direction is not Direction.IN or pb.direction is not Direction.OUT:
                 return "internal hop must go from an input to an output"
-            if (a, b) not in _connectivity(rec):
+            if rec.id not in self._conn:
+                self._conn[rec.id] = _connectivity(rec)
+            if (a, b) not in self._conn[rec.id]:
                 return f"{rec.id} has no connection {a} -> {b} (connectivity_table)"
             return None
         return "no physical wire between these ports"
@@ -599,7 +603,14 @@ class _Checker:
                 elif rec.op_name == "fabric.temporal_sw":
                     tsw_tags[rec.id].add(tags.get(a, r.tag))
         for out, ins in sorted(feeds.items()):
-            if len(ins) > 1:
+            # Tagged tokens of different values merging at a plain switch output
+            # break spec-fabric-switch.md but are Loom's practice (its temporal
+            # mapper tests and config generator rely on them); loomc accepts them
+            # as the mapper does (loomc.mapper.problem.build_problem) unless the
+            # strict rule is asked for.  Untagged merges are always illegal.
+            port = g.adg_ports.get(out)
+            tagged = port is not None and port.tag_width is not None
+            if len(ins) > 1 and (self.strict_switches or not tagged):
                 self.v("C4", "", out, f"switch output selects {len(ins)} inputs {sorted(ins)} "
                        "(one routed input per output)")
         for node, tags in sorted(tsw_tags.items()):
@@ -729,9 +740,13 @@ class _Checker:
                     self.v("C5.2", reg.sw_edge, tpe, f"register {reg.index} outside 0..{num - 1}")
 
 
-def check_pnr(doc: MapDoc, dfg: nx.MultiDiGraph, adg: nx.MultiDiGraph) -> tuple[Violation, ...]:
-    """All C1–C5 violations of ``doc`` on the two graphs, sorted and unique."""
-    c = _Checker(doc, _index(dfg, adg))
+def check_pnr(doc: MapDoc, dfg: nx.MultiDiGraph, adg: nx.MultiDiGraph,
+              strict_switches: bool = False) -> tuple[Violation, ...]:
+    """All C1–C5 violations of ``doc`` on the two graphs, sorted and unique.
+
+    ``strict_switches`` also rejects tagged merges at plain switch outputs (see
+    ``_check_switch_inputs``)."""
+    c = _Checker(doc, _index(dfg, adg), strict_switches)
     if doc.status != "success":
         return (Violation("C1", "", "", f"mapping status is {doc.status!r}, not 'success'"),)
     c.check_placement()

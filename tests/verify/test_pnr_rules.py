@@ -155,3 +155,17 @@ def test_port_compatibility_rules(mutation_cases):
     assert "width 32 vs 16" in port_compatible(sw_in, narrow, fu_relaxed=True)
     out = dataclasses.replace(tagged_in, direction=model.Direction.OUT)
     assert port_compatible(sw_in, out, fu_relaxed=True).startswith("direction")
+
+
+def test_connectivity_agrees_with_the_graph_builder(mutation_cases):
+    """Two derivations of the routing nodes' internal connections (the verifier's,
+    from ``connectivity_table``; the graph builder's ``routes``) must agree."""
+    from loomc.verify.pnr_check import _connectivity
+
+    compared = 0
+    for case in mutation_cases.values():
+        for rec in model.nodes(case.adg):
+            if rec.resource_class is not None and rec.resource_class.value == "routing":
+                assert _connectivity(rec) == frozenset(rec.routes), rec.id
+                compared += 1
+    assert compared > 50
