@@ -37,9 +37,9 @@ class _LiveStatus:
     """One self-overwriting status line on a terminal, plain lines otherwise
     (Timeloop's ``live-status`` in spirit)."""
 
-    def __init__(self, stream=sys.stderr):
-        self.stream = stream
-        self.tty = stream.isatty()
+    def __init__(self, stream=None):
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = self.stream.isatty()
 
     def __call__(self, text: str) -> None:
         if self.tty:

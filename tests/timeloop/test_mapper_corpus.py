@@ -233,3 +233,17 @@ def test_cli_tile_infeasible_names_the_constraint(corpus, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "no valid mapping exists" in err
     assert "capacity of RegisterFile" in err
+
+
+def test_06_eyeriss_beats_the_reference_mapping(corpus):
+    """VGG02 layer 5 on Eyeriss: same delay as Timeloop's mapping, less energy (same model)."""
+    d = corpus / EX06
+    spec, opts = load([d / "arch/eyeriss_like.yaml", d / "prob/VGG02_layer5.yaml",
+                       d / "mapper/mapper.yaml", d / "ref-output/timeloop-mapper.ERT.yaml"])
+    ref = metric_values(evaluate(spec, load_mapping(
+        load_inputs([d / "ref-output/timeloop-mapper.map.yaml"]), spec)), opts.metrics)
+    res = run_mapper(spec, replace(opts, algorithm="cp_sat", time_limit=30.0, num_threads=2))
+    assert res.status == "FEASIBLE" and res.gap is not None and 0 < res.gap < 1
+    assert res.values == metric_values(res.result, res.metrics)
+    assert res.values[0] == ref[0]  # delay: every PE busy, as in the reference
+    assert res.values[1] < ref[1]
