@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-from loomc.dialects.fabric_base import FabricPortOp
+from loomc.dialects.fabric_base import FabricParamsOp, FabricPortOp
 from loomc.dialects.fabric_mem import ExtMemoryOp, MemoryOp
 from loomc.dialects.fabric_pe import PEOp, TemporalPEOp, YieldOp
 from loomc.dialects.fabric_route import FifoOp, SwitchOp, TemporalSwOp
@@ -235,24 +235,11 @@ class InstanceOp(IRDLOperation):
 # ------------------------------------------------------------------------------ tags
 
 
-class _TagOp(IRDLOperation):
+class _TagOp(FabricParamsOp):
     """Shared ``%v attr-dict : T -> R`` syntax of the tag boundary ops."""
-
-    HW_PARAMS: ClassVar[tuple[str, ...]] = ()
-    CONFIG_PARAMS: ClassVar[tuple[str, ...]] = ()
 
     input = operand_def()
     result = result_def()
-
-    def hw_params(self) -> dict[str, Attribute]:
-        return {k: self.attributes[k] for k in self.HW_PARAMS if k in self.attributes}
-
-    def config_params(self) -> dict[str, Attribute]:
-        return {k: self.attributes[k] for k in self.CONFIG_PARAMS if k in self.attributes}
-
-    def clear_config(self) -> None:
-        for k in self.CONFIG_PARAMS:
-            self.attributes.pop(k, None)
 
     @classmethod
     def parse(cls, parser: Parser) -> _TagOp:

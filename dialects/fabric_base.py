@@ -20,14 +20,33 @@ from xdsl.irdl import IRDLOperation, opt_attr_def, var_operand_def, var_result_d
 from xdsl.utils.exceptions import VerifyException
 
 
-class FabricPortOp(IRDLOperation):
-    """An op with a named form (``@sym``, ``function_type``) and an inline form
-    (SSA operands/results).  Subclasses list their attribute storage names in
-    ``HW_PARAMS`` (hardware, printed in ``[...]``) and ``CONFIG_PARAMS`` (runtime
-    configuration, printed in ``{...}``)."""
+class FabricParamsOp(IRDLOperation):
+    """An op whose stored attributes split into hardware parameters and runtime
+    configuration.  Subclasses list their attribute storage names in ``HW_PARAMS``
+    (hardware, printed in ``[...]``) and ``CONFIG_PARAMS`` (runtime configuration,
+    printed in ``{...}``).  Defines no IRDL fields of its own."""
 
     HW_PARAMS: ClassVar[tuple[str, ...]] = ()
     CONFIG_PARAMS: ClassVar[tuple[str, ...]] = ()
+
+    def hw_params(self) -> dict[str, Attribute]:
+        """Present hardware-parameter attributes, by storage name."""
+        return {k: self.attributes[k] for k in self.HW_PARAMS if k in self.attributes}
+
+    def config_params(self) -> dict[str, Attribute]:
+        """Present runtime-configuration attributes, by storage name."""
+        return {k: self.attributes[k] for k in self.CONFIG_PARAMS if k in self.attributes}
+
+    def clear_config(self) -> None:
+        """Drop all runtime configuration (hardware reset values apply;
+        spec-fabric.md "Runtime Configuration Overrides")."""
+        for k in self.CONFIG_PARAMS:
+            self.attributes.pop(k, None)
+
+
+class FabricPortOp(FabricParamsOp):
+    """An op with a named form (``@sym``, ``function_type``) and an inline form
+    (SSA operands/results), with the parameter split of ``FabricParamsOp``."""
 
     inputs = var_operand_def()
     outputs = var_result_def()
@@ -64,20 +83,6 @@ class FabricPortOp(IRDLOperation):
     @property
     def num_outputs(self) -> int:
         return len(self.output_types)
-
-    def hw_params(self) -> dict[str, Attribute]:
-        """Present hardware-parameter attributes, by storage name."""
-        return {k: self.attributes[k] for k in self.HW_PARAMS if k in self.attributes}
-
-    def config_params(self) -> dict[str, Attribute]:
-        """Present runtime-configuration attributes, by storage name."""
-        return {k: self.attributes[k] for k in self.CONFIG_PARAMS if k in self.attributes}
-
-    def clear_config(self) -> None:
-        """Drop all runtime configuration (hardware reset values apply;
-        spec-fabric.md "Runtime Configuration Overrides")."""
-        for k in self.CONFIG_PARAMS:
-            self.attributes.pop(k, None)
 
     def verify_(self) -> None:
         # Structural only: the two forms must not be mixed.  Semantic rules

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from loomc.dialects.fabric_base import FabricPortOp
+from loomc.dialects.fabric_base import FabricParamsOp, FabricPortOp
 from loomc.dialects.fabric_syntax import (
     attr_printer,
     int_list,
@@ -280,7 +280,7 @@ class PEOp(FabricPortOp):
 
 
 @irdl_op_definition
-class TemporalPEOp(IRDLOperation):
+class TemporalPEOp(FabricParamsOp):
     """``fabric.temporal_pe``: a time-multiplexed PE whose body holds FU
     ``fabric.pe`` definitions (spec-fabric-temporal_pe.md).
 
@@ -358,16 +358,6 @@ class TemporalPEOp(IRDLOperation):
 
     def set_instruction_mem(self, slots: Sequence[str]) -> None:
         self.attributes["instruction_mem"] = ArrayAttr([StringAttr(s) for s in slots])
-
-    def hw_params(self) -> dict[str, Attribute]:
-        return {k: self.attributes[k] for k in self.HW_PARAMS if k in self.attributes}
-
-    def config_params(self) -> dict[str, Attribute]:
-        return {k: self.attributes[k] for k in self.CONFIG_PARAMS if k in self.attributes}
-
-    def clear_config(self) -> None:
-        for k in self.CONFIG_PARAMS:
-            self.attributes.pop(k, None)
 
     @property
     def body_block(self) -> Block:

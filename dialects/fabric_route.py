@@ -23,6 +23,8 @@ from typing import ClassVar
 import numpy as np
 from loomc.dialects.fabric_base import FabricPortOp
 from loomc.dialects.fabric_syntax import (
+    KeywordEntry,
+    ValueParser,
     attr_printer,
     dense_values,
     i8_array,
@@ -123,6 +125,49 @@ def _print_named_signature(printer: Printer, op: FabricPortOp) -> None:
     printer.print_attribute(op.function_type)
 
 
+def _parse_param_lists(
+    parser: Parser,
+    attrs: dict[str, Attribute],
+    kind: str,
+    hw: dict[str, ValueParser],
+    config: dict[str, ValueParser],
+    flags: tuple[str, ...] = (),
+) -> None:
+    """Optional ``[hardware parameters]`` then optional ``{runtime configuration}``,
+    the layout every routing op shares; ``viz_row``/``viz_col`` are always accepted
+    among the hardware parameters."""
+    if _peek(parser, "["):
+        attrs.update(
+            parse_keyword_list(
+                parser, "[", "]", {**hw, **_VIZ}, flags=flags, what=f"{kind} hardware parameters"
+            )
+        )
+    if _peek(parser, "{"):
+        attrs.update(
+            parse_keyword_list(parser, "{", "}", config, what=f"{kind} runtime configuration")
+        )
+
+
+def _print_param_lists(
+    printer: Printer, op: FabricPortOp, hw: list[KeywordEntry], config: list[KeywordEntry]
+) -> None:
+    """Print what ``_parse_param_lists`` reads: ``hw`` plus any viz hints, then
+    ``config``; an empty list prints nothing."""
+    for key in ("viz_row", "viz_col"):
+        if key in op.attributes:
+            hw.append((key, int_printer(printer, op.attributes[key])))
+    print_keyword_list(printer, "[", "]", hw)
+    print_keyword_list(printer, "{", "}", config)
+
+
+def _print_ports(printer: Printer, op: FabricPortOp) -> None:
+    """Inline operands and types, or the named form's function type."""
+    if op.is_inline:
+        _print_inline_ports(printer, op)
+    else:
+        _print_named_signature(printer, op)
+
+
 def _bool_matrix(flat: np.ndarray, rows: int, cols: int) -> np.ndarray:
     return flat.reshape(rows, cols).astype(bool)
 
@@ -216,47 +261,27 @@ class SwitchOp(_TableRoutingMixin, FabricPortOp):
     @classmethod
     def parse(cls, parser: Parser) -> SwitchOp:
         attrs = _start(parser)
-        if _peek(parser, "["):
-            attrs.update(
-                parse_keyword_list(
-                    parser,
-                    "[",
-                    "]",
-                    {"connectivity_table": parse_i8_table_value, **_VIZ},
-                    what="switch hardware parameters",
-                )
-            )
-        if _peek(parser, "{"):
-            attrs.update(
-                parse_keyword_list(
-                    parser,
-                    "{",
-                    "}",
-                    {"route_table": parse_i8_table_value},
-                    what="switch runtime configuration",
-                )
-            )
+        _parse_param_lists(
+            parser,
+            attrs,
+            "switch",
+            {"connectivity_table": parse_i8_table_value},
+            {"route_table": parse_i8_table_value},
+        )
         op = _finish_named_or_inline(cls, parser, attrs)
         assert isinstance(op, SwitchOp)
         return op
 
     def print(self, printer: Printer) -> None:
         _print_sym(printer, self)
-        hw: list = []
+        hw: list[KeywordEntry] = []
         if self.connectivity_table_attr is not None:
             hw.append(("connectivity_table", lambda: self._print_table(printer)))
-        for key in ("viz_row", "viz_col"):
-            if key in self.attributes:
-                hw.append((key, int_printer(printer, self.attributes[key])))
-        print_keyword_list(printer, "[", "]", hw)
+        config: list[KeywordEntry] = []
         if self.route_table_attr is not None:
-            print_keyword_list(
-                printer, "{", "}", [("route_table", lambda: self._print_route(printer))]
-            )
-        if self.is_inline:
-            _print_inline_ports(printer, self)
-        else:
-            _print_named_signature(printer, self)
+            config.append(("route_table", lambda: self._print_route(printer)))
+        _print_param_lists(printer, self, hw, config)
+        _print_ports(printer, self)
 
     def _print_route(self, printer: Printer) -> None:
         rt = self.route_table
@@ -308,53 +333,29 @@ class TemporalSwOp(_TableRoutingMixin, FabricPortOp):
     @classmethod
     def parse(cls, parser: Parser) -> TemporalSwOp:
         attrs = _start(parser)
-        if _peek(parser, "["):
-            attrs.update(
-                parse_keyword_list(
-                    parser,
-                    "[",
-                    "]",
-                    {
-                        "num_route_table": parse_int_value,
-                        "connectivity_table": parse_i8_table_value,
-                        **_VIZ,
-                    },
-                    what="temporal_sw hardware parameters",
-                )
-            )
-        if _peek(parser, "{"):
-            attrs.update(
-                parse_keyword_list(
-                    parser,
-                    "{",
-                    "}",
-                    {"route_table": parse_array_value},
-                    what="temporal_sw runtime configuration",
-                )
-            )
+        _parse_param_lists(
+            parser,
+            attrs,
+            "temporal_sw",
+            {"num_route_table": parse_int_value, "connectivity_table": parse_i8_table_value},
+            {"route_table": parse_array_value},
+        )
         op = _finish_named_or_inline(cls, parser, attrs)
         assert isinstance(op, TemporalSwOp)
         return op
 
     def print(self, printer: Printer) -> None:
         _print_sym(printer, self)
-        hw: list = []
+        hw: list[KeywordEntry] = []
         if self.num_route_table_attr is not None:
             hw.append(("num_route_table", int_printer(printer, self.num_route_table_attr)))
         if self.connectivity_table_attr is not None:
             hw.append(("connectivity_table", lambda: self._print_table(printer)))
-        for key in ("viz_row", "viz_col"):
-            if key in self.attributes:
-                hw.append((key, int_printer(printer, self.attributes[key])))
-        print_keyword_list(printer, "[", "]", hw)
+        config: list[KeywordEntry] = []
         if self.route_table_attr is not None:
-            print_keyword_list(
-                printer, "{", "}", [("route_table", attr_printer(printer, self.route_table_attr))]
-            )
-        if self.is_inline:
-            _print_inline_ports(printer, self)
-        else:
-            _print_named_signature(printer, self)
+            config.append(("route_table", attr_printer(printer, self.route_table_attr)))
+        _print_param_lists(printer, self, hw, config)
+        _print_ports(printer, self)
 
     def verify_(self) -> None:
         super().verify_()
@@ -398,27 +399,14 @@ class FifoOp(FabricPortOp):
     @classmethod
     def parse(cls, parser: Parser) -> FifoOp:
         attrs = _start(parser)
-        if _peek(parser, "["):
-            attrs.update(
-                parse_keyword_list(
-                    parser,
-                    "[",
-                    "]",
-                    {"depth": parse_int_value, **_VIZ},
-                    flags=("bypassable",),
-                    what="fifo hardware parameters",
-                )
-            )
-        if _peek(parser, "{"):
-            attrs.update(
-                parse_keyword_list(
-                    parser,
-                    "{",
-                    "}",
-                    {"bypassed": parse_bool_value},
-                    what="fifo runtime configuration",
-                )
-            )
+        _parse_param_lists(
+            parser,
+            attrs,
+            "fifo",
+            {"depth": parse_int_value},
+            {"bypassed": parse_bool_value},
+            flags=("bypassable",),
+        )
         if "sym_name" in attrs:
             parser.parse_punctuation(":")
             attrs["function_type"] = parse_function_type_fast(parser)
@@ -432,19 +420,15 @@ class FifoOp(FabricPortOp):
 
     def print(self, printer: Printer) -> None:
         _print_sym(printer, self)
-        hw: list = []
+        hw: list[KeywordEntry] = []
         if self.depth_attr is not None:
             hw.append(("depth", int_printer(printer, self.depth_attr)))
         if self.bypassable:
             hw.append(("bypassable", None))
-        for key in ("viz_row", "viz_col"):
-            if key in self.attributes:
-                hw.append((key, int_printer(printer, self.attributes[key])))
-        print_keyword_list(printer, "[", "]", hw)
+        config: list[KeywordEntry] = []
         if self.bypassed_attr is not None:
-            print_keyword_list(
-                printer, "{", "}", [("bypassed", int_printer(printer, self.bypassed_attr))]
-            )
+            config.append(("bypassed", int_printer(printer, self.bypassed_attr)))
+        _print_param_lists(printer, self, hw, config)
         if self.is_inline:
             printer.print_string(" ")
             printer.print_list(self.inputs, printer.print_operand)

@@ -41,6 +41,9 @@ from xdsl.utils.mlir_lexer import MLIRTokenKind
 ValueParser = Callable[[Parser], Attribute]
 """Parses the value after ``key =`` and returns the attribute to store."""
 
+KeywordEntry = tuple[str, Callable[[], None] | None]
+"""One ``key = value`` entry for ``print_keyword_list``; a ``None`` printer is a bare flag."""
+
 # A flat list of (optionally negative) decimal integers up to the closing bracket.
 _FLAT_INTS = re.compile(r"[\s\d,+-]*")
 
@@ -235,7 +238,7 @@ def print_keyword_list(
     printer: Printer,
     open_: str,
     close: str,
-    entries: Sequence[tuple[str, Callable[[], None] | None]],
+    entries: Sequence[KeywordEntry],
 ) -> None:
     """Print `` open_ key = value, flag close``; nothing when ``entries`` is empty.
     An entry whose printer is ``None`` is a bare flag."""

@@ -33,6 +33,7 @@ sorted with inherent attributes (xDSL properties) merged in, as MLIR does.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Self
 
 from loomc.dialects.dataflow import (
     parse_attr_dict_split,
@@ -608,9 +609,21 @@ def _parse_memory_access(
 
 
 class _MemoryAccess(HandshakePorts):
-    """Shared accessors of load and store (addresses, data, ctrl)."""
+    """Shared operands, results and syntax of load and store (addresses, data, ctrl).
 
-    # The concrete ops define addresses, data, ctrl, data_result, address_results.
+    IRDL collects field definitions from base classes, so the concrete ops only add
+    their name and the port names that tell load and store apart."""
+
+    addresses = var_operand_def()
+    data = operand_def()
+    ctrl = operand_def(NoneType)
+    data_result = result_def()
+    address_results = var_result_def()
+
+    @classmethod
+    def parse(cls, parser: Parser) -> Self:
+        values, result_types, attrs = _parse_memory_access(parser)
+        return cls.create(operands=values, result_types=result_types, attributes=attrs)
 
     def print(self, printer: Printer) -> None:
         assert isinstance(self, Operation)
@@ -635,23 +648,12 @@ class LoadOp(_MemoryAccess, IRDLOperation):
 
     name = "handshake.load"
 
-    addresses = var_operand_def()
-    data = operand_def()
-    ctrl = operand_def(NoneType)
-    data_result = result_def()
-    address_results = var_result_def()
-
     def operand_name(self, index: int) -> str:
         n = len(self.addresses)
         return f"addrIn{index}" if index < n else ("dataFromMem" if index == n else "ctrl")
 
     def result_name(self, index: int) -> str:
         return "dataOut" if index == 0 else f"addrOut{index - 1}"
-
-    @classmethod
-    def parse(cls, parser: Parser) -> LoadOp:
-        values, result_types, attrs = _parse_memory_access(parser)
-        return cls.create(operands=values, result_types=result_types, attributes=attrs)
 
 
 @irdl_op_definition
@@ -661,23 +663,12 @@ class StoreOp(_MemoryAccess, IRDLOperation):
 
     name = "handshake.store"
 
-    addresses = var_operand_def()
-    data = operand_def()
-    ctrl = operand_def(NoneType)
-    data_result = result_def()
-    address_results = var_result_def()
-
     def operand_name(self, index: int) -> str:
         n = len(self.addresses)
         return f"addrIn{index}" if index < n else ("dataIn" if index == n else "ctrl")
 
     def result_name(self, index: int) -> str:
         return "dataToMem" if index == 0 else f"addrOut{index - 1}"
-
-    @classmethod
-    def parse(cls, parser: Parser) -> StoreOp:
-        values, result_types, attrs = _parse_memory_access(parser)
-        return cls.create(operands=values, result_types=result_types, attributes=attrs)
 
 
 # --------------------------------------------------------------------------------------

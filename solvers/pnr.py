@@ -115,6 +115,10 @@ class PnRProblem:
     temporal_tag_bits: tuple[tuple[int, int], ...] = ()
     #: arcs usable per net (None: all arcs) — the caller's pruning for scale
     net_arcs: tuple[tuple[int, ...] | None, ...] | None = None
+    #: objective weight of one unit of arc weight on one routed DFG edge
+    route_weight: int = 1
+    #: tile classes for placement pressure: (hardware node ids, weight of occ^2)
+    tiles: tuple[tuple[tuple[int, ...], int], ...] = ()
     #: groups of arcs of which at most one may carry traffic (any nets): the
     #: inputs of one plain-switch output, which selects a single input
     exclusive_arc_groups: tuple[tuple[int, ...], ...] = ()
@@ -429,9 +433,33 @@ def build_model(problem: PnRProblem) -> _Model:
                         cp.Add(tag_var(ni, ki) == m.itag[v]).OnlyEnforceIf(lit)
 
     # -- objective
+    # -- objective (spec-mapper-cost.md): routing = weighted hops of every
+    # routed DFG edge (a commodity's own path, as the reported cost counts it);
+    # placement pressure = sum over tile classes of (occupied / size)^2; plus
+    # the matches' own costs (tie-breaks such as positional sentinel binding)
     terms = [match.cost * m.match_lit[mi] for mi, match in enumerate(problem.matches)
              if match.cost]
-    terms += [arcs[ai].weight * var for (ni, ai), var in m.net_arc.items() if arcs[ai].weight]
+    w_route = problem.route_weight
+    terms += [w_route * arcs[ai].weight * var for (_n, _k, ai), var in m.flow.items()
+              if arcs[ai].weight]
+    if problem.tiles:
+        on_hw: dict[int, list] = defaultdict(list)
+        for mi, match in enumerate(problem.matches):
+            on_hw[match.hw_node].append(m.match_lit[mi])
+        for ti, (members, weight) in enumerate(problem.tiles):
+            used = []
+            for h in members:
+                if on_hw.get(h):
+                    u = cp.NewBoolVar(f"used{h}")
+                    cp.AddMaxEquality(u, on_hw[h])
+                    used.append(u)
+            if not used or not weight:
+                continue
+            occ = cp.NewIntVar(0, len(used), f"occ{ti}")
+            cp.Add(occ == sum(used))
+            sq = cp.NewIntVar(0, len(used) ** 2, f"occ2_{ti}")
+            cp.AddMultiplicationEquality(sq, [occ, occ])
+            terms.append(weight * sq)
     cp.Minimize(sum(terms))
     return m
 

@@ -477,9 +477,23 @@ class TilingModel:
 
     def _groups(self, k: int, levels, name: str):
         """Distinct child tiles among the spatial loops of ``levels`` for data space ``k``."""
-        rel = self.spec.spaces[k].relevant()
-        vals = [self._value(d, self._expo(d, levels, (SPATIAL_X, SPATIAL_Y)), f"{name}_{d}")
-                for d in range(self.nd) if d in rel]
+        ds = self.spec.spaces[k]
+        rel, slide = ds.relevant(), ds.sliding()
+        spatial = (SPATIAL_X, SPATIAL_Y)
+        vals = [self._value(d, self._expo(d, levels, spatial), f"{name}_{d}")
+                for d in range(self.nd) if d in rel and d not in slide]
+        # sliding-window ranks: at least |A| + |B| - 1 distinct offsets per level
+        for lv in levels:
+            if not any(sl in self.slots[lv] for sl in spatial):
+                continue
+            for ri, rank in enumerate(ds.projection):
+                dims = [d for d, c in rank if c != 0]
+                if len(dims) < 2:
+                    continue
+                sp = [self._value(d, self._expo(d, [lv], spatial), f"{name}_s{lv}_{d}")
+                      for d in dims]
+                vals.append(self._lin(sum(sp) - len(dims) + 1,
+                                      sum(self._ub(v) for v in sp), f"{name}_r{lv}_{ri}"))
         return self._mul(vals, name)
 
     def _counts(self) -> None:
@@ -670,7 +684,10 @@ class TilingModel:
         for lv, level in enumerate(spec.levels):
             coef = int(math.floor(level.leak_energy * self.scale))
             if coef:
-                term = self._mul([coef, self.cycles, self.inst[lv]], f"lk{lv}", _FIT)
+                # leakage scales with the instances that hold data (Timeloop: 1 if none does)
+                holds = self._or([self.keep[lv, k] for k in range(self.nk)], f"holds{lv}")
+                inst = self._cond(holds, self.inst[lv], 1, f"lkinst{lv}")
+                term = self._mul([coef, self.cycles, inst], f"lk{lv}", _FIT)
                 self.energy_terms["lb"].append(term)
                 self.energy_terms["guide"].append(term)
 

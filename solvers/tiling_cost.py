@@ -24,7 +24,9 @@ Counting rules (dense workloads; Timeloop's nest analysis, per data space k):
   sliding windows.
 * The next keeping ancestor ``p`` serves each distinct child tile once: spatial
   loops between c and p over dimensions the tile ignores are a multicast
-  (read-only data) or a spatial reduction (outputs).  The innermost keeper
+  (read-only data) or a spatial reduction (outputs); spatial loops over two
+  dimensions of one sliding-window rank are counted as ``|A| + |B| - 1``
+  distinct offsets (a lower bound: sums can coincide).  The innermost keeper
   serves the compute units every cycle, again once per distinct tile.
 * Outputs: the first write of an element needs no read (reads = updates -
   partition), and partial sums travel back down only after their first
@@ -148,8 +150,19 @@ def tile_fills(spec: TilingSpec, pt: TilePoint, child: int, space: int) -> int:
 def groups(spec: TilingSpec, pt: TilePoint, lo: int, hi: int, space: int) -> int:
     """Distinct child tiles among the spatial loops of levels ``lo..hi`` (the others share one
     tile: multicast for read-only data, spatial reduction for outputs)."""
-    rel = spec.spaces[space].relevant()
-    return _prod(v for d, v in enumerate(spatial_between(spec, pt, lo, hi)) if d in rel)
+    ds = spec.spaces[space]
+    rel, slide = ds.relevant(), ds.sliding()
+    out = _prod(v for d, v in enumerate(spatial_between(spec, pt, lo, hi))
+                if d in rel and d not in slide)
+    # a sliding-window rank: children at offsets a + b share tiles when the sums
+    # coincide; |A + B| >= |A| + |B| - 1 (per level, as the multicast analysis groups)
+    for lv in range(lo, hi + 1):
+        sp = spatial_between(spec, pt, lv, lv)
+        for rank in ds.projection:
+            dims = [d for d, c in rank if c != 0]
+            if len(dims) > 1:
+                out *= sum(sp[d] - 1 for d in dims) + 1
+    return out
 
 
 def evaluate_closed_form(spec: TilingSpec, pt: TilePoint) -> CostBreakdown:
@@ -199,7 +212,8 @@ def evaluate_closed_form(spec: TilingSpec, pt: TilePoint) -> CostBreakdown:
                 + math.ceil(updates[m][k] / bs) * lv.update_energy
             )
             row.append(LevelCounts(reads[m][k], fills[m][k], updates[m][k], inst[m]))
-        energy += lv.leak_energy * cycles * inst[m]
+        # leakage scales with the instances that hold data (Timeloop: 1 if none does)
+        energy += lv.leak_energy * cycles * (inst[m] if any(pt.keep[m]) else 1)
         counts.append(tuple(row))
     top = nl - 1
     lla = sum(inst[top] * (reads[top][k] + fills[top][k] + updates[top][k]) for k in range(nk))

@@ -96,6 +96,39 @@ def test_each_pe_kind_verifies(op, ins, outs):
     roundtrip_ok(text)
 
 
+def test_tagged_pe_and_raw_body_pe_verify():
+    fb = FabricBuilder("tagged")
+    t = Tagged(W32, 3)
+    sub = fb.pe("pe_subi_t", "arith.subi", ins=("i32", "i32"), outs=("i32",), tag_width=3,
+                latency=(0, 1, 2))
+    mac = fb.pe(
+        "pe_mac",
+        body="^bb0(%a: i32, %b: i32, %c: i32):\n%m = arith.muli %a, %b : i32\n"
+        "%s = arith.addi %m, %c : i32\nfabric.yield %s : i32",
+        inputs=(W32, W32, W32),
+        outputs=(W32,),
+    )
+    assert sub.inputs == (t, t) and sub.output_tag == (0,)
+    tsw = fb.switch(t, "tsw")
+    for i in range(2):
+        fb.connect(fb.input(f"t{i}", t), tsw)
+    u = fb.instance(sub, "sub0")
+    fb.connect(tsw, u.inp(0))
+    fb.connect(tsw, u.inp(1))
+    fb.connect(u, fb.output("ty", t))
+    m = fb.instance(mac, "mac0")
+    for i in range(3):
+        fb.connect(fb.input(f"x{i}", W32), m.inp(i))
+    fb.connect(m, fb.output("y", W32))
+    text = fb.build().mlir
+    assert "{output_tag = [0 : i3]}" in text and "latency = [0 : i16, 1 : i16, 2 : i16]" in text
+    assert "%s = arith.addi %m, %c : i32" in text
+    roundtrip_ok(text)
+    with pytest.raises(LoomcError) as info:
+        fb.pe("pe_mac", "arith.addi", ins=("i32", "i32"), outs=("i32",))
+    assert info.value.code == "CPL_INSTANCE_UNRESOLVED"
+
+
 def test_memories_fifos_and_tags_verify():
     fb = FabricBuilder("mix")
     m = fb.input("m", Memref("memref<?xf32>"))
@@ -115,8 +148,7 @@ def test_memories_fifos_and_tags_verify():
     mt = fb.map_tag(tag_t, 1, table_size=2, name="mt")
     fb.connect(at, mt)
     fb.connect(mt, mem.inp(0))
-    fb.connect(mem.out(0), fb.output("exported", Memref("memref<64xi32>")) if False else
-               _memref_out(fb))
+    fb.connect(mem.out(0), fb.output("exported", Memref("memref<64xi32>")))
     dt = fb.del_tag(Tagged(Bits(32), 1), "dt")
     fb.connect(mem.out(1), dt)
     fb.connect(dt, fb.output("d2", Bits(32)))
@@ -128,15 +160,6 @@ def test_memories_fifos_and_tags_verify():
                    "fabric.del_tag", "bypassable] {bypassed = false}", "is_private = false"):
         assert needle in text
     roundtrip_ok(text)
-
-
-def _memref_out(fb: FabricBuilder):
-    """A module memref result: the builder makes it from the exported memory."""
-    from loomc.adg.model import Node
-
-    node = Node("output", "exported", [Memref("memref<64xi32>")], [])
-    fb.nodes.append(node)
-    return node
 
 
 def test_temporal_pe_and_temporal_switch_verify():
@@ -278,6 +301,10 @@ def test_wiring_errors_report_rules():
     with pytest.raises(LoomcError) as info:
         fb.build()
     assert info.value.code == "CPL_INPUT_UNCONNECTED"
+    m = fb.input("m", Memref("memref<?xi32>"))
+    with pytest.raises(LoomcError) as info:
+        fb.connect(m, fb.output("mo", Memref("memref<?xi32>")))
+    assert info.value.code == "CPL_MEMORY_PRIVATE_OUTPUT"
     sw = fb.switch(W32, "sw")
     for i in range(32):
         fb.connect(fb.input(f"m{i}", W32), sw)

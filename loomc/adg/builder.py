@@ -195,7 +195,8 @@ class FabricBuilder:
         give the port types.  Load/store PEs have fixed timing
         (spec-fabric-pe.md "Load/Store PE Semantics"), so theirs is not emitted.
         """
-        name = self._claim_def(name)
+        if name in self._def_names:
+            raise fail("CPL_INSTANCE_UNRESOLVED", f"symbol '@{name}' is defined twice")
         if (op is None) == (body is None):
             raise fail("CPL_PE_EMPTY_BODY", f"PE @{name}: give exactly one of op= or body=")
         if op is not None:
@@ -275,14 +276,17 @@ class FabricBuilder:
                         f"PE @{name}: port {p.mlir()} cannot carry {native}",
                     )
         timing_free = is_mem  # spec-fabric-pe.md: load/store timing is fixed
+        latency_t = None if timing_free else _timing(latency, "latency", 0)
+        interval_t = None if timing_free else _timing(interval, "interval", 1)
+        name = self._claim_def(name)
         pe = PEDef(
             name=name,
             inputs=port_in,
             outputs=port_out,
             body=tuple(lines),
             ops=ops,
-            latency=None if timing_free else _timing(latency, "latency", 0),
-            interval=None if timing_free else _timing(interval, "interval", 1),
+            latency=latency_t,
+            interval=interval_t,
             output_tag=output_tag,
             queue_depth=queue_depth,
         )
@@ -368,12 +372,9 @@ class FabricBuilder:
         return self._add(Node("input", self._claim(name, "in"), [], [type_]))
 
     def output(self, name: str, type_: PortType) -> Node:
-        """A module output port (yield operand); connect something to it."""
-        if isinstance(type_, Memref):
-            raise fail(
-                "CPL_MEMORY_PRIVATE_OUTPUT",
-                "memref outputs come from memory(..., private=False).export",
-            )
+        """A module output port (yield operand); connect something to it.  A
+        memref output must be fed by a ``memory(..., private=False)``'s first
+        result (spec-fabric-mem.md "Memory Export")."""
         return self._add(Node("output", self._claim(name, "out"), [type_], []))
 
     def instance(self, definition: PEDef | TemporalPEDef, name: str | None = None) -> Node:
@@ -601,6 +602,14 @@ class FabricBuilder:
             raise fail(
                 "CPL_MULTI_DRIVER",
                 f"{dst.node.name} input #{dst.index} already has a driver",
+            )
+        if isinstance(dst.type, Memref) and dst.node.kind == "output" and not (
+            src.node.kind == "memory" and not src.node.params["private"] and src.index == 0
+        ):
+            raise fail(
+                "CPL_MEMORY_PRIVATE_OUTPUT",
+                f"module memref output {dst.node.name} must come from a non-private "
+                "fabric.memory",
             )
         if not compatible(src.type, dst.type):
             raise fail(

@@ -111,17 +111,12 @@ def check_switch(op: Operation, ctx: VerifyContext) -> Violation | None:
     if bad is not None:
         return _width_violation(op, ctx, *bad)
     n_in, n_out = len(sig.inputs), len(sig.outputs)
-    if n_in > MAX_SWITCH_PORTS or n_out > MAX_SWITCH_PORTS:
-        return ctx.violation(
-            op,
-            "CPL_SWITCH_PORT_LIMIT",
-            f"switch has {n_in} inputs and {n_out} outputs; at most {MAX_SWITCH_PORTS} each",
-        )
     # spec-fabric-error.md CPL_SWITCH_PORT_ZERO.
-    if n_in == 0 or n_out == 0:
-        return ctx.violation(
-            op, "CPL_SWITCH_PORT_ZERO", "switch must have at least one input and one output"
-        )
+    count = _port_count_violation(
+        op, ctx, "switch", n_in, n_out, "CPL_SWITCH_PORT_LIMIT", "CPL_SWITCH_PORT_ZERO"
+    )
+    if count is not None:
+        return count
     table = int_list_attr(op, "connectivity_table")
     if table is None:
         return None
@@ -150,6 +145,28 @@ def _width_violation(op: Operation, ctx: VerifyContext, first, other) -> Violati
     )
 
 
+def _port_count_violation(
+    op: Operation,
+    ctx: VerifyContext,
+    kind: str,
+    n_in: int,
+    n_out: int,
+    limit_code: str,
+    zero_code: str,
+) -> Violation | None:
+    """At most ``MAX_SWITCH_PORTS`` and at least one port on each side, the bound
+    switch and temporal_sw share (spec-fabric-switch.md "Constraints")."""
+    if n_in > MAX_SWITCH_PORTS or n_out > MAX_SWITCH_PORTS:
+        return ctx.violation(
+            op,
+            limit_code,
+            f"{kind} has {n_in} inputs and {n_out} outputs; at most {MAX_SWITCH_PORTS} each",
+        )
+    if n_in == 0 or n_out == 0:
+        return ctx.violation(op, zero_code, f"{kind} must have at least one input and one output")
+    return None
+
+
 def check_temporal_sw(op: Operation, ctx: VerifyContext) -> Violation | None:
     """``fabric.temporal_sw`` (spec-fabric-temporal_sw.md)."""
     sig = signature(op)
@@ -173,18 +190,17 @@ def check_temporal_sw(op: Operation, ctx: VerifyContext) -> Violation | None:
     if bad is not None:
         return _width_violation(op, ctx, *bad)
     n_in, n_out = len(sig.inputs), len(sig.outputs)
-    if n_in > MAX_SWITCH_PORTS or n_out > MAX_SWITCH_PORTS:
-        return ctx.violation(
-            op,
-            "CPL_TEMPORAL_SW_PORT_LIMIT",
-            f"temporal_sw has {n_in} inputs and {n_out} outputs; at most {MAX_SWITCH_PORTS} each",
-        )
-    if n_in == 0 or n_out == 0:
-        return ctx.violation(
-            op,
-            "CPL_TEMPORAL_SW_PORT_ZERO",
-            "temporal_sw must have at least one input and one output",
-        )
+    count = _port_count_violation(
+        op,
+        ctx,
+        "temporal_sw",
+        n_in,
+        n_out,
+        "CPL_TEMPORAL_SW_PORT_LIMIT",
+        "CPL_TEMPORAL_SW_PORT_ZERO",
+    )
+    if count is not None:
+        return count
     num_route_table = int_attr(op, "num_route_table", default=0)
     if num_route_table is None or num_route_table < 1:
         return ctx.violation(op, "CPL_TEMPORAL_SW_NUM_ROUTE_TABLE", "num_route_table must be >= 1")

@@ -44,25 +44,49 @@ def _payload(op: Operation, ctx: VerifyContext, t: Attribute) -> Violation | Non
     return None
 
 
+def _tag_boundary(
+    op: Operation,
+    ctx: VerifyContext,
+    code: str,
+    tagged: tuple[str, Attribute],
+    plain: tuple[str, Attribute],
+) -> Violation | None:
+    """The mirrored type rules of add_tag and del_tag: the ``tagged`` side (named
+    port, type) must be a legal tagged type whose value type is the ``plain``
+    side's type (spec-fabric-tag.md "Constraints")."""
+    tagged_name, tagged_type = tagged
+    plain_name, plain_type = plain
+    if not is_tagged(tagged_type):
+        kind = op.name.removeprefix("fabric.")
+        return ctx.violation(op, code, f"{kind} {tagged_name} must be !dataflow.tagged")
+    value = value_type(tagged_type)
+    problem = _tag_range(op, ctx, tagged_type) or _payload(op, ctx, value)
+    if problem is not None:
+        return problem
+    if plain_type != value:
+        return ctx.violation(
+            op,
+            code,
+            f"{plain_name} type {fmt(plain_type)} must equal the {tagged_name} value type "
+            f"{fmt(value)}",
+        )
+    return None
+
+
 def check_add_tag(op: Operation, ctx: VerifyContext) -> Violation | None:
     """spec-fabric-tag.md "Operation: fabric.add_tag" "Constraints"."""
     if len(op.operands) != 1 or len(op.results) != 1:
         return None
     result = op.results[0].type
-    if not is_tagged(result):
-        return ctx.violation(
-            op, "CPL_ADD_TAG_VALUE_TYPE_MISMATCH", "add_tag result must be !dataflow.tagged"
-        )
-    problem = _tag_range(op, ctx, result) or _payload(op, ctx, value_type(result))
+    problem = _tag_boundary(
+        op,
+        ctx,
+        "CPL_ADD_TAG_VALUE_TYPE_MISMATCH",
+        ("result", result),
+        ("input", op.operands[0].type),
+    )
     if problem is not None:
         return problem
-    t_in = op.operands[0].type
-    if t_in != value_type(result):
-        return ctx.violation(
-            op,
-            "CPL_ADD_TAG_VALUE_TYPE_MISMATCH",
-            f"input type {fmt(t_in)} must equal the result value type {fmt(value_type(result))}",
-        )
     tag = raw_attr(op, "tag")
     if isinstance(tag, IntegerAttr):
         width = tag_width(result) or 0
@@ -88,22 +112,13 @@ def check_del_tag(op: Operation, ctx: VerifyContext) -> Violation | None:
     """spec-fabric-tag.md "Operation: fabric.del_tag" "Constraints"."""
     if len(op.operands) != 1 or len(op.results) != 1:
         return None
-    t_in = op.operands[0].type
-    if not is_tagged(t_in):
-        return ctx.violation(
-            op, "CPL_DEL_TAG_VALUE_TYPE_MISMATCH", "del_tag input must be !dataflow.tagged"
-        )
-    problem = _tag_range(op, ctx, t_in) or _payload(op, ctx, value_type(t_in))
-    if problem is not None:
-        return problem
-    result = op.results[0].type
-    if result != value_type(t_in):
-        return ctx.violation(
-            op,
-            "CPL_DEL_TAG_VALUE_TYPE_MISMATCH",
-            f"result type {fmt(result)} must equal the input value type {fmt(value_type(t_in))}",
-        )
-    return None
+    return _tag_boundary(
+        op,
+        ctx,
+        "CPL_DEL_TAG_VALUE_TYPE_MISMATCH",
+        ("input", op.operands[0].type),
+        ("result", op.results[0].type),
+    )
 
 
 def check_map_tag(op: Operation, ctx: VerifyContext) -> Violation | None:

@@ -39,10 +39,11 @@ from dataclasses import dataclass, fields
 import networkx as nx
 
 from loomc.graph import model
-from loomc.graph.model import NodeKind, NodeRecord, ResourceClass
+from loomc.graph.model import NodeRecord, ResourceClass
 from loomc.mapper.config_image import footprint
 from loomc.mapper.configure import FabricConfiguration, derive_configuration
 from loomc.mapper.mapping import Mapping
+from loomc.mapper.tiles import tile_classes
 
 FAMILIES = ("placementPressure", "routingCost", "temporalCost", "perfProxy", "configFootprint")
 
@@ -96,32 +97,6 @@ def profile_weights(profile: str,
 
 
 # --------------------------------------------------------------------------- families
-
-
-def _body_key(rec: NodeRecord) -> tuple:
-    body = rec.body
-    if body is None:
-        return ()
-    return (body.arg_types, tuple((o.op_name, o.operands, o.attrs, o.result_types)
-                                  for o in body.ops), body.yields)
-
-
-def tile_classes(adg: nx.MultiDiGraph) -> dict[tuple, list[str]]:
-    """Tile class key -> member node ids (spec "Placement Pressure")."""
-    classes: dict[tuple, list[str]] = defaultdict(list)
-    recs = {r.id: r for r in model.nodes(adg)}
-    for rec in recs.values():
-        if rec.kind is not NodeKind.OPERATION or rec.is_virtual:
-            continue
-        if rec.parent_temporal_pe is not None:
-            parent = recs[rec.parent_temporal_pe]
-            pattern = tuple(_body_key(recs[f]) for f in parent.fu_nodes)
-            classes[("temporal", pattern)].append(rec.id)
-        elif rec.resource_class is ResourceClass.MEMORY:
-            classes[("memory", rec.op_name)].append(rec.id)
-        elif rec.op_name == "fabric.pe":
-            classes[("pe", _body_key(rec))].append(rec.id)
-    return classes
 
 
 def placement_pressure(mapping: Mapping, adg: nx.MultiDiGraph) -> float:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from loomc.graph import model
+from loomc.mapper.cost import profile_weights
 from loomc.mapper.decode import decode, solver_record
 from loomc.mapper.mapping import Diagnostics, Mapping
 from loomc.mapper.problem import (
@@ -41,6 +42,8 @@ class MapperOptions:
     reproducible: bool = True
     #: enforce one input per plain-switch output even for tagged traffic
     strict_switches: bool = False
+    #: overrides of the profile's cost-family weights (``loomc.mapper.cost``)
+    weights: tuple[tuple[str, float], ...] = ()
     progress: Callable[[str], None] | None = None
 
 
@@ -68,7 +71,9 @@ def map_dfg(dfg: nx.MultiDiGraph, adg: nx.MultiDiGraph, options: MapperOptions) 
             code=err.code, message=err.message, unmapped_nodes=err.unmapped,
             first_violated_constraint="C2" if "SENTINEL" in (err.code or "") else "C1",
         ))
-    ip = build_problem(dfg, adg, candidates, strict_switches=options.strict_switches)
+    weights = profile_weights(options.profile, dict(options.weights))
+    ip = build_problem(dfg, adg, candidates, strict_switches=options.strict_switches,
+                       weights=weights[:2])
     if joint_size(ip.problem) <= JOINT_LIMIT:
         solution = solve(ip.problem, params)
     else:

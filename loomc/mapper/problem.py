@@ -18,7 +18,13 @@ from loomc.diagnostics import ExitCode, LoomcError
 from loomc.graph import model
 from loomc.graph.model import NodeKind, NodeRecord
 from loomc.mapper.techmap import Candidate, TechMapper, ports_compatible
+from loomc.mapper.tiles import tile_classes
 from loomc.solvers.pnr import Arc, Endpoint, Match, Net, PnRProblem
+
+#: objective units per unit of reported cost (the solver needs integers)
+OBJECTIVE_SCALE = 10_000
+ROUTING_OPS = frozenset({"fabric.switch", "fabric.temporal_sw", "fabric.fifo",
+                         "fabric.add_tag", "fabric.map_tag", "fabric.del_tag"})
 
 
 @dataclass(frozen=True)
@@ -120,7 +126,7 @@ def _resources(adg: nx.MultiDiGraph, cand: Candidate) -> tuple[tuple[str, int], 
 
 def build_problem(
     dfg: nx.MultiDiGraph, adg: nx.MultiDiGraph, candidates: tuple[Candidate, ...],
-    strict_switches: bool = False,
+    strict_switches: bool = False, weights: tuple[float, ...] = (1.0, 1.0),
 ) -> IndexedProblem:
     """Index the graphs for the solver.
 
@@ -136,8 +142,12 @@ def build_problem(
     pidx = {p: i for i, p in enumerate(port_ids)}
     arcs: list[Arc] = []
     arc_edge: list[str | None] = []
+    hw_recs = {n.id: n for n in model.nodes(adg)}
     for edge in model.edges(adg):
-        arcs.append(Arc(pidx[edge.src_port], pidx[edge.dst_port], 1))
+        # spec-mapper-cost.md "Routing Cost": a switch hop costs more than the
+        # direct hop into an endpoint (2 vs 1 here, 1.0 vs 0.5 in the report)
+        into_routing = hw_recs[edge.dst_node].op_name in ROUTING_OPS
+        arcs.append(Arc(pidx[edge.src_port], pidx[edge.dst_port], 2 if into_routing else 1))
         arc_edge.append(edge.id)
     exclusive: list[tuple[int, ...]] = []
     for rec in model.nodes(adg):
@@ -155,10 +165,11 @@ def build_problem(
     sw_index = {n.id: i for i, n in enumerate(sw_ops)}
     sw_ports = model.ports(dfg)
     tpe_index = {rec.id: i for i, rec in enumerate(n for n in model.nodes(adg) if n.is_virtual)}
+    hw_index = {rec_id: i for i, rec_id in enumerate(hw_recs)}
     matches = []
     for cand in candidates:
         matches.append(Match(
-            hw_node=0,
+            hw_node=hw_index[cand.hw_node],
             sw_nodes=tuple(sw_index[s] for s in cand.sw_nodes),
             inputs=tuple((sw_index[sw_ports[sp].node], sw_ports[sp].index, pidx[hp])
                          for sp, hp in cand.inputs),
@@ -190,6 +201,17 @@ def build_problem(
         net_edges.append(tuple(e.id for e in edges))
         net_src.append(src_port)
 
+    # cost families 1-2 in integer units: routing is normalised by the number of
+    # DFG edges and its arc weights are doubled; pressure by the number of tiles
+    classes = list(tile_classes(adg).values())
+    n_edges = max(1, sum(len(n.sinks) for n in nets))
+    w_place, w_route = weights[0], weights[1]
+    route_weight = max(0, round(OBJECTIVE_SCALE * w_route / (2 * n_edges)))
+    tiles = tuple(
+        (tuple(hw_index[h] for h in members),
+         max(0, round(OBJECTIVE_SCALE * w_place / (len(members) ** 2 * len(classes)))))
+        for members in classes
+    )
     problem = PnRProblem(
         num_ports=len(port_ids),
         port_tag_bits=tuple(hw_ports[p].tag_width or 0 for p in port_ids),
@@ -200,6 +222,8 @@ def build_problem(
         resource_capacity=tuple(sorted(capacity.items())),
         temporal_tag_bits=tuple(sorted(tpe_bits.items())),
         exclusive_arc_groups=tuple(exclusive),
+        route_weight=route_weight,
+        tiles=tiles if w_place > 0 else (),
     )
     return IndexedProblem(
         problem=problem, port_ids=port_ids, sw_node_ids=tuple(n.id for n in sw_ops),

@@ -134,11 +134,17 @@ def random_points(tspec, rng, n):
         yield TilePoint(tuple({s: tuple(v) for s, v in f.items()} for f in fac), orders, keep)
 
 
-@pytest.mark.parametrize("which,n", [("05", 400), ("06", 25)])
+@pytest.mark.parametrize("which,n", [("04-cp", 400), ("04-kp", 400), ("05", 400), ("06", 25)])
 def test_closed_form_never_exceeds_the_evaluator(corpus, which, n):
     """The CP-SAT bound is sound: on valid random mappings it is <= the exact model."""
     if which == "05":
         spec, _ = load(files_05(corpus, "null"))
+    elif which.startswith("04"):
+        # a spatial fanout: multicast and sliding-window offsets across PEs
+        ref = corpus / "timeloop/exercises/04-model-conv1d+oc-3levelspatial/ref-output"
+        variant = which.split("-")[1]
+        spec, _ = load([ref / variant / "parsed-processed-input.yaml",
+                        ref / variant / "timeloop-model.ERT.yaml"])
     else:
         d = corpus / EX06
         spec, _ = load([d / "arch/eyeriss_like.yaml", d / "prob/VGG02_layer5.yaml",
