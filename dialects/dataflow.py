@@ -21,6 +21,7 @@ attribute dictionary, sorted by name, exactly as MLIR prints them.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from typing import ClassVar, Self
 
 from loomc.dialects.dataflow_types import BitsType, TaggedType
 from xdsl.dialects.builtin import IndexType, IntegerType, StringAttr
@@ -153,12 +154,28 @@ def _print_typed_op(printer: Printer, op: Operation) -> None:
 # --------------------------------------------------------------------------------------
 
 
+class _TypedOp(IRDLOperation):
+    """carry, invariant and gate share one assembly form (``_parse_typed_op``);
+    each states its operand and result counts in ``ARITY``.  No IRDL fields here."""
+
+    ARITY: ClassVar[tuple[int, int]]
+
+    @classmethod
+    def parse(cls, parser: Parser) -> Self:
+        operands, out_types, attrs = _parse_typed_op(parser, *cls.ARITY)
+        return cls.create(operands=operands, result_types=out_types, attributes=attrs)
+
+    def print(self, printer: Printer) -> None:
+        _print_typed_op(printer, self)
+
+
 @irdl_op_definition
-class CarryOp(IRDLOperation):
+class CarryOp(_TypedOp):
     """``dataflow.carry``: emits ``a`` once, then ``b`` while ``d`` is true
     (spec-dataflow.md "Operation: dataflow.carry")."""
 
     name = "dataflow.carry"
+    ARITY: ClassVar[tuple[int, int]] = (3, 1)
 
     d = operand_def()
     a = operand_def()
@@ -167,14 +184,6 @@ class CarryOp(IRDLOperation):
 
     def __init__(self, d: SSAValue | Operation, a: SSAValue | Operation, b: SSAValue | Operation):
         super().__init__(operands=[d, a, b], result_types=[SSAValue.get(a).type])
-
-    @classmethod
-    def parse(cls, parser: Parser) -> CarryOp:
-        operands, out_types, attrs = _parse_typed_op(parser, 3, 1)
-        return cls.create(operands=operands, result_types=out_types, attributes=attrs)
-
-    def print(self, printer: Printer) -> None:
-        _print_typed_op(printer, self)
 
     def verify_(self) -> None:
         # spec-dataflow.md "dataflow.carry" Constraints
@@ -187,11 +196,12 @@ class CarryOp(IRDLOperation):
 
 
 @irdl_op_definition
-class InvariantOp(IRDLOperation):
+class InvariantOp(_TypedOp):
     """``dataflow.invariant``: repeats ``a`` once per true ``d``
     (spec-dataflow.md "Operation: dataflow.invariant")."""
 
     name = "dataflow.invariant"
+    ARITY: ClassVar[tuple[int, int]] = (2, 1)
 
     d = operand_def()
     a = operand_def()
@@ -199,14 +209,6 @@ class InvariantOp(IRDLOperation):
 
     def __init__(self, d: SSAValue | Operation, a: SSAValue | Operation):
         super().__init__(operands=[d, a], result_types=[SSAValue.get(a).type])
-
-    @classmethod
-    def parse(cls, parser: Parser) -> InvariantOp:
-        operands, out_types, attrs = _parse_typed_op(parser, 2, 1)
-        return cls.create(operands=operands, result_types=out_types, attributes=attrs)
-
-    def print(self, printer: Printer) -> None:
-        _print_typed_op(printer, self)
 
     def verify_(self) -> None:
         # spec-dataflow.md "dataflow.invariant" Constraints
@@ -320,11 +322,12 @@ class StreamOp(IRDLOperation):
 
 
 @irdl_op_definition
-class GateOp(IRDLOperation):
+class GateOp(_TypedOp):
     """``dataflow.gate``: drops the tail of the value stream and the head of the
     condition stream (spec-dataflow.md "Operation: dataflow.gate")."""
 
     name = "dataflow.gate"
+    ARITY: ClassVar[tuple[int, int]] = (2, 2)
 
     before_value = operand_def()
     before_cond = operand_def()
@@ -336,14 +339,6 @@ class GateOp(IRDLOperation):
             operands=[before_value, before_cond],
             result_types=[SSAValue.get(before_value).type, IntegerType(1)],
         )
-
-    @classmethod
-    def parse(cls, parser: Parser) -> GateOp:
-        operands, out_types, attrs = _parse_typed_op(parser, 2, 2)
-        return cls.create(operands=operands, result_types=out_types, attributes=attrs)
-
-    def print(self, printer: Printer) -> None:
-        _print_typed_op(printer, self)
 
     def verify_(self) -> None:
         # spec-dataflow.md "dataflow.gate" Constraints

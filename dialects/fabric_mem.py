@@ -27,8 +27,11 @@ from loomc.dialects.fabric_syntax import (
     parse_int_value,
     parse_keyword_list,
     parse_operand_list_until,
+    parse_optional_sym,
     parse_type_fast,
+    peek_punctuation,
     print_keyword_list,
+    print_optional_sym,
     resolve_operands,
 )
 from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, MemRefType
@@ -100,11 +103,9 @@ class _MemoryBase(FabricPortOp):
 
     @classmethod
     def parse(cls, parser: Parser) -> _MemoryBase:
-        attrs: dict[str, Attribute] = {}
-        sym = parser.parse_optional_symbol_name()
-        if sym is not None:
-            attrs["sym_name"] = sym
-        if parser._current_token.text == "[":  # pyright: ignore[reportPrivateUsage]
+        attrs = parse_optional_sym(parser)
+        named = "sym_name" in attrs
+        if peek_punctuation(parser, "["):
             # Loom's custom parser refuses is_private on extmemory; we accept it so
             # that the verifier can report CPL_MEMORY_EXTMEM_PRIVATE (and so that a
             # printed op always parses back).
@@ -119,7 +120,7 @@ class _MemoryBase(FabricPortOp):
                 attrs[_MEM_KEYS[key][0]] = value
         pos = parser.pos
         operands = []
-        if sym is None:
+        if not named:
             parser.parse_punctuation("(")
             operands = parse_operand_list_until(parser)
             parser.parse_punctuation(")")
@@ -131,16 +132,14 @@ class _MemoryBase(FabricPortOp):
         attrs["memref_type"] = memref
         parser.parse_punctuation(",")
         fn = parse_function_type_fast(parser)
-        if sym is not None:
+        if named:
             attrs["function_type"] = fn
             return cls.create(attributes=attrs)
         values = resolve_operands(parser, operands, list(fn.inputs.data), pos)
         return cls.create(operands=values, result_types=list(fn.outputs.data), attributes=attrs)
 
     def print(self, printer: Printer) -> None:
-        if self.sym_name is not None:
-            printer.print_string(" ")
-            printer.print_symbol_name(self.sym_name.data)
+        print_optional_sym(printer, self.sym_name)
         entries: list = []
         for key, (store, _) in _MEM_KEYS.items():
             if store in self.attributes:

@@ -32,12 +32,14 @@ from loomc.dialects.fabric_syntax import (
     parse_bool_value,
     parse_function_type_fast,
     parse_int_value,
-    parse_keyword_list,
     parse_operand_list_until,
+    parse_optional_sym,
+    parse_param_lists,
     parse_paren_type_list,
     parse_type_list,
     parse_typed_arguments,
     print_keyword_list,
+    print_optional_sym,
     print_paren_types,
     resolve_operands,
     string_list,
@@ -78,21 +80,6 @@ _TPE_HW = {
     "operand_buffer_size": parse_int_value,
 }
 _TPE_CONFIG = {"instruction_mem": parse_array_value}
-
-
-def _peek(parser: Parser, punct: str) -> bool:
-    return parser._current_token.text == punct  # pyright: ignore[reportPrivateUsage]
-
-
-def _parse_params(parser: Parser, hw: dict, config: dict, what: str) -> dict[str, Attribute]:
-    attrs: dict[str, Attribute] = {}
-    if _peek(parser, "["):
-        attrs.update(parse_keyword_list(parser, "[", "]", hw, what=f"{what} hardware parameters"))
-    if _peek(parser, "{"):
-        attrs.update(
-            parse_keyword_list(parser, "{", "}", config, what=f"{what} runtime configuration")
-        )
-    return attrs
 
 
 def _parse_named_header(parser: Parser) -> list[Parser.Argument]:
@@ -215,7 +202,7 @@ class PEOp(FabricPortOp):
         sym = parser.parse_optional_symbol_name()
         if sym is not None:
             header = _parse_named_header(parser)
-            attrs = _parse_params(parser, _PE_HW, _PE_CONFIG, "PE")
+            attrs = parse_param_lists(parser, _PE_HW, _PE_CONFIG, "PE")
             parser.parse_punctuation("->")
             outs = parse_paren_type_list(parser)
             attrs["sym_name"] = sym
@@ -224,7 +211,7 @@ class PEOp(FabricPortOp):
             return cls.create(attributes=attrs, regions=[body])
         pos = parser.pos
         operands = parse_operand_list_until(parser)
-        attrs = _parse_params(parser, _PE_HW, _PE_CONFIG, "PE")
+        attrs = parse_param_lists(parser, _PE_HW, _PE_CONFIG, "PE")
         parser.parse_punctuation(":")
         fn = parse_function_type_fast(parser)
         values = resolve_operands(parser, operands, list(fn.inputs.data), pos)
@@ -372,12 +359,9 @@ class TemporalPEOp(FabricParamsOp):
 
     @classmethod
     def parse(cls, parser: Parser) -> TemporalPEOp:
-        attrs: dict[str, Attribute] = {}
-        sym = parser.parse_optional_symbol_name()
-        if sym is not None:
-            attrs["sym_name"] = sym
+        attrs = parse_optional_sym(parser)
         header = _parse_named_header(parser)
-        attrs.update(_parse_params(parser, _TPE_HW, _TPE_CONFIG, "temporal_pe"))
+        attrs.update(parse_param_lists(parser, _TPE_HW, _TPE_CONFIG, "temporal_pe"))
         parser.parse_punctuation("->")
         outs = parse_paren_type_list(parser)
         attrs["function_type"] = FunctionType.from_lists([a.type for a in header], outs)
@@ -386,9 +370,7 @@ class TemporalPEOp(FabricParamsOp):
 
     def print(self, printer: Printer) -> None:
         ins = self.input_types
-        if self.sym_name is not None:
-            printer.print_string(" ")
-            printer.print_symbol_name(self.sym_name.data)
+        print_optional_sym(printer, self.sym_name)
         _print_named_header(printer, self, ins)
         hw = []
         for k in self.HW_PARAMS:

@@ -24,7 +24,6 @@ import numpy as np
 from loomc.dialects.fabric_base import FabricPortOp
 from loomc.dialects.fabric_syntax import (
     KeywordEntry,
-    ValueParser,
     attr_printer,
     dense_values,
     i8_array,
@@ -34,12 +33,15 @@ from loomc.dialects.fabric_syntax import (
     parse_function_type_fast,
     parse_i8_table_value,
     parse_int_value,
-    parse_keyword_list,
     parse_operand_list_until,
+    parse_optional_sym,
+    parse_param_lists,
     parse_type_fast,
     parse_type_list,
+    peek_punctuation,
     print_bit_table,
     print_keyword_list,
+    print_optional_sym,
     resolve_operands,
     string_list,
 )
@@ -60,10 +62,6 @@ from xdsl.utils.exceptions import VerifyException
 _VIZ = {"viz_row": parse_int_value, "viz_col": parse_int_value}
 
 
-def _peek(parser: Parser, punct: str) -> bool:
-    return parser._current_token.text == punct  # pyright: ignore[reportPrivateUsage]
-
-
 def _parse_inline_ports(
     parser: Parser, attrs: dict[str, Attribute], single_input_type_ok: bool = True
 ) -> tuple[list, list[Attribute]]:
@@ -72,7 +70,7 @@ def _parse_inline_ports(
     pos = parser.pos
     operands = parse_operand_list_until(parser)
     parser.parse_punctuation(":")
-    in_types: list[Attribute] = [] if _peek(parser, "->") else parse_type_list(parser)
+    in_types: list[Attribute] = [] if peek_punctuation(parser, "->") else parse_type_list(parser)
     if single_input_type_ok and len(in_types) == 1 and len(operands) > 1:
         in_types = in_types * len(operands)
     parser.parse_punctuation("->")
@@ -105,54 +103,17 @@ def _finish_named_or_inline(
     return cls.create(operands=operands, result_types=out_types, attributes=attrs)
 
 
-def _start(parser: Parser) -> dict[str, Attribute]:
-    attrs: dict[str, Attribute] = {}
-    sym = parser.parse_optional_symbol_name()
-    if sym is not None:
-        attrs["sym_name"] = sym
-    return attrs
-
-
-def _print_sym(printer: Printer, op: FabricPortOp) -> None:
-    if op.sym_name is not None:
-        printer.print_string(" ")
-        printer.print_symbol_name(op.sym_name.data)
-
-
 def _print_named_signature(printer: Printer, op: FabricPortOp) -> None:
     printer.print_string(" : ")
     assert op.function_type is not None
     printer.print_attribute(op.function_type)
 
 
-def _parse_param_lists(
-    parser: Parser,
-    attrs: dict[str, Attribute],
-    kind: str,
-    hw: dict[str, ValueParser],
-    config: dict[str, ValueParser],
-    flags: tuple[str, ...] = (),
-) -> None:
-    """Optional ``[hardware parameters]`` then optional ``{runtime configuration}``,
-    the layout every routing op shares; ``viz_row``/``viz_col`` are always accepted
-    among the hardware parameters."""
-    if _peek(parser, "["):
-        attrs.update(
-            parse_keyword_list(
-                parser, "[", "]", {**hw, **_VIZ}, flags=flags, what=f"{kind} hardware parameters"
-            )
-        )
-    if _peek(parser, "{"):
-        attrs.update(
-            parse_keyword_list(parser, "{", "}", config, what=f"{kind} runtime configuration")
-        )
-
-
 def _print_param_lists(
     printer: Printer, op: FabricPortOp, hw: list[KeywordEntry], config: list[KeywordEntry]
 ) -> None:
-    """Print what ``_parse_param_lists`` reads: ``hw`` plus any viz hints, then
-    ``config``; an empty list prints nothing."""
+    """Print the ``[hw]`` list plus any viz hints, then the ``{config}`` list; an
+    empty list prints nothing."""
     for key in ("viz_row", "viz_col"):
         if key in op.attributes:
             hw.append((key, int_printer(printer, op.attributes[key])))
@@ -260,20 +221,19 @@ class SwitchOp(_TableRoutingMixin, FabricPortOp):
 
     @classmethod
     def parse(cls, parser: Parser) -> SwitchOp:
-        attrs = _start(parser)
-        _parse_param_lists(
+        attrs = parse_optional_sym(parser)
+        attrs |= parse_param_lists(
             parser,
-            attrs,
-            "switch",
-            {"connectivity_table": parse_i8_table_value},
+            {"connectivity_table": parse_i8_table_value, **_VIZ},
             {"route_table": parse_i8_table_value},
+            "switch",
         )
         op = _finish_named_or_inline(cls, parser, attrs)
         assert isinstance(op, SwitchOp)
         return op
 
     def print(self, printer: Printer) -> None:
-        _print_sym(printer, self)
+        print_optional_sym(printer, self.sym_name)
         hw: list[KeywordEntry] = []
         if self.connectivity_table_attr is not None:
             hw.append(("connectivity_table", lambda: self._print_table(printer)))
@@ -332,20 +292,23 @@ class TemporalSwOp(_TableRoutingMixin, FabricPortOp):
 
     @classmethod
     def parse(cls, parser: Parser) -> TemporalSwOp:
-        attrs = _start(parser)
-        _parse_param_lists(
+        attrs = parse_optional_sym(parser)
+        attrs |= parse_param_lists(
             parser,
-            attrs,
-            "temporal_sw",
-            {"num_route_table": parse_int_value, "connectivity_table": parse_i8_table_value},
+            {
+                "num_route_table": parse_int_value,
+                "connectivity_table": parse_i8_table_value,
+                **_VIZ,
+            },
             {"route_table": parse_array_value},
+            "temporal_sw",
         )
         op = _finish_named_or_inline(cls, parser, attrs)
         assert isinstance(op, TemporalSwOp)
         return op
 
     def print(self, printer: Printer) -> None:
-        _print_sym(printer, self)
+        print_optional_sym(printer, self.sym_name)
         hw: list[KeywordEntry] = []
         if self.num_route_table_attr is not None:
             hw.append(("num_route_table", int_printer(printer, self.num_route_table_attr)))
@@ -398,13 +361,12 @@ class FifoOp(FabricPortOp):
 
     @classmethod
     def parse(cls, parser: Parser) -> FifoOp:
-        attrs = _start(parser)
-        _parse_param_lists(
+        attrs = parse_optional_sym(parser)
+        attrs |= parse_param_lists(
             parser,
-            attrs,
-            "fifo",
-            {"depth": parse_int_value},
+            {"depth": parse_int_value, **_VIZ},
             {"bypassed": parse_bool_value},
+            "fifo",
             flags=("bypassable",),
         )
         if "sym_name" in attrs:
@@ -419,7 +381,7 @@ class FifoOp(FabricPortOp):
         return cls.create(operands=[value], result_types=[type_], attributes=attrs)
 
     def print(self, printer: Printer) -> None:
-        _print_sym(printer, self)
+        print_optional_sym(printer, self.sym_name)
         hw: list[KeywordEntry] = []
         if self.depth_attr is not None:
             hw.append(("depth", int_printer(printer, self.depth_attr)))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TypeVar
 
 import numpy as np
 from loomc.dialects.dataflow_types import BitsType, TaggedType
@@ -37,6 +38,8 @@ from xdsl.parser.core import UnresolvedOperand
 from xdsl.printer import Printer
 from xdsl.utils.lexer import Span
 from xdsl.utils.mlir_lexer import MLIRTokenKind
+
+_T = TypeVar("_T")
 
 ValueParser = Callable[[Parser], Attribute]
 """Parses the value after ``key =`` and returns the attribute to store."""
@@ -314,20 +317,22 @@ _SIMPLE_TYPE = re.compile(
 )
 
 
-def _attr_cache(parser: Parser) -> dict[str, Attribute]:
-    cache: dict[str, Attribute] | None = getattr(parser, "_loomc_attr_cache", None)
+def _parser_memo(parser: Parser, slot: str) -> dict[str, Attribute]:
+    """A text -> attribute memo kept on the parser object, so it lives exactly as
+    long as one parse (``slot`` names it)."""
+    cache: dict[str, Attribute] | None = getattr(parser, slot, None)
     if cache is None:
         cache = {}
-        parser._loomc_attr_cache = cache  # type: ignore[attr-defined]
+        setattr(parser, slot, cache)
     return cache
+
+
+def _attr_cache(parser: Parser) -> dict[str, Attribute]:
+    return _parser_memo(parser, "_loomc_attr_cache")
 
 
 def _type_cache(parser: Parser) -> dict[str, Attribute]:
-    cache: dict[str, Attribute] | None = getattr(parser, "_loomc_type_cache", None)
-    if cache is None:
-        cache = {}
-        parser._loomc_type_cache = cache  # type: ignore[attr-defined]
-    return cache
+    return _parser_memo(parser, "_loomc_type_cache")
 
 
 def parse_type_fast(parser: Parser) -> Attribute:
@@ -393,21 +398,25 @@ def parse_operand_list_until(parser: Parser) -> list[UnresolvedOperand]:
     return operands
 
 
-def _fast_type_run(parser: Parser, types: list[Attribute]) -> bool:
-    """Append a run of already-seen simple types read straight from the text.
-    Returns True if the list continues (a comma was consumed after the run)."""
+def _fast_run(
+    parser: Parser, out: list[_T], match_one: Callable[[str, int], tuple[_T, int] | None]
+) -> bool:
+    """Append a comma-separated run of entries read straight from the source text.
+
+    ``match_one(text, pos)`` gives the entry at ``pos`` and where it ends, or None
+    where the fast path must hand over to xDSL.  Returns True if the list continues
+    (a comma was consumed after the run)."""
     content = parser.lexer.input.content
     if not isinstance(content, str):
         return False
-    cache = _type_cache(parser)
     pos = parser.pos
     last_end = None
     while True:
-        m = _SIMPLE_TYPE.match(content, pos)
-        if m is None or m.group(0) not in cache:
+        hit = match_one(content, pos)
+        if hit is None:
             break
-        types.append(cache[m.group(0)])
-        last_end = m.end()
+        item, last_end = hit
+        out.append(item)
         c = _COMMA.match(content, last_end)
         if c is None:
             break
@@ -416,6 +425,19 @@ def _fast_type_run(parser: Parser, types: list[Attribute]) -> bool:
         return False
     parser._resume_from(last_end)  # pyright: ignore[reportPrivateUsage]
     return parser.parse_optional_punctuation(",") is not None
+
+
+def _fast_type_run(parser: Parser, types: list[Attribute]) -> bool:
+    """Append a run of already-seen simple types read straight from the text."""
+    cache = _type_cache(parser)
+
+    def one(content: str, pos: int) -> tuple[Attribute, int] | None:
+        m = _SIMPLE_TYPE.match(content, pos)
+        if m is None or m.group(0) not in cache:
+            return None
+        return cache[m.group(0)], m.end()
+
+    return _fast_run(parser, types, one)
 
 
 def parse_type_list(parser: Parser) -> list[Attribute]:
@@ -447,7 +469,7 @@ def parse_function_type_fast(parser: Parser) -> FunctionType:
     """``(I, ...) -> (O, ...)`` or ``(I, ...) -> O``."""
     ins = parse_paren_type_list(parser)
     parser.parse_punctuation("->")
-    if parser._current_token.text == "(":  # pyright: ignore[reportPrivateUsage]
+    if peek_punctuation(parser, "("):
         outs = parse_paren_type_list(parser)
     else:
         outs = [parse_type_fast(parser)]
@@ -459,30 +481,20 @@ _ARG_HEAD = re.compile(r"%([0-9]+|[A-Za-z$._-][A-Za-z0-9$._-]*)\s*:\s*")
 
 def _fast_arg_run(parser: Parser, args: list[Parser.Argument]) -> bool:
     """Like :func:`_fast_type_run` for ``%name: T`` header entries."""
-    content = parser.lexer.input.content
-    if not isinstance(content, str):
-        return False
     cache = _type_cache(parser)
-    pos = parser.pos
-    last_end = None
-    while True:
+    source = parser.lexer.input
+
+    def one(content: str, pos: int) -> tuple[Parser.Argument, int] | None:
         h = _ARG_HEAD.match(content, pos)
         if h is None:
-            break
+            return None
         t = _SIMPLE_TYPE.match(content, h.end())
         if t is None or t.group(0) not in cache:
-            break
-        span = Span(h.start(), h.end(1), parser.lexer.input)
-        args.append(Parser.Argument(span, cache[t.group(0)]))
-        last_end = t.end()
-        c = _COMMA.match(content, last_end)
-        if c is None:
-            break
-        pos = c.end()
-    if last_end is None:
-        return False
-    parser._resume_from(last_end)  # pyright: ignore[reportPrivateUsage]
-    return parser.parse_optional_punctuation(",") is not None
+            return None
+        span = Span(h.start(), h.end(1), source)
+        return Parser.Argument(span, cache[t.group(0)]), t.end()
+
+    return _fast_run(parser, args, one)
 
 
 def parse_typed_arguments(parser: Parser) -> list[Parser.Argument]:
@@ -547,6 +559,52 @@ def resolve_operands(
 
 
 # ----------------------------------------------------------------- regions and types
+
+
+def peek_punctuation(parser: Parser, punct: str) -> bool:
+    """Whether the next token is ``punct`` (without consuming it)."""
+    return parser._current_token.text == punct  # pyright: ignore[reportPrivateUsage]
+
+
+def parse_optional_sym(parser: Parser) -> dict[str, Attribute]:
+    """The optional ``@name`` that opens a fabric op's named form, as the start of
+    its attribute dictionary (empty for the inline form)."""
+    attrs: dict[str, Attribute] = {}
+    sym = parser.parse_optional_symbol_name()
+    if sym is not None:
+        attrs["sym_name"] = sym
+    return attrs
+
+
+def print_optional_sym(printer: Printer, sym_name: StringAttr | None) -> None:
+    """Print `` @name`` for the named form; nothing for the inline form."""
+    if sym_name is not None:
+        printer.print_string(" ")
+        printer.print_symbol_name(sym_name.data)
+
+
+def parse_param_lists(
+    parser: Parser,
+    hw: Mapping[str, ValueParser],
+    config: Mapping[str, ValueParser],
+    what: str,
+    flags: Iterable[str] = (),
+) -> dict[str, Attribute]:
+    """Optional ``[hardware parameters]`` then optional ``{runtime configuration}``,
+    the layout fabric ops share (spec-fabric.md "Hardware Parameters vs Runtime
+    Configuration")."""
+    attrs: dict[str, Attribute] = {}
+    if peek_punctuation(parser, "["):
+        attrs.update(
+            parse_keyword_list(
+                parser, "[", "]", hw, flags=flags, what=f"{what} hardware parameters"
+            )
+        )
+    if peek_punctuation(parser, "{"):
+        attrs.update(
+            parse_keyword_list(parser, "{", "}", config, what=f"{what} runtime configuration")
+        )
+    return attrs
 
 
 def next_is_block_label(parser: Parser) -> bool:

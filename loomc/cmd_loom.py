@@ -62,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     parser.add_argument("--gen-topology", choices=("mesh", "cube"), default="mesh")
-    parser.add_argument("--gen-track", type=int, default=1, metavar="N")
+    parser.add_argument("--gen-track", type=int, default=None, metavar="N",
+                        help="routing tracks per lattice link (default 3, as Loom's "
+                        "stress flows use; 1 track rarely routes beyond tiny apps)")
     parser.add_argument("--gen-fifo-mode", choices=("none", "single", "dual"), default="none")
     parser.add_argument("--gen-fifo-depth", type=int, default=2, metavar="N")
     parser.add_argument("--gen-fifo-bypassable", action="store_true")

@@ -345,6 +345,12 @@ def build_model(problem: PnRProblem) -> _Model:
                     cp.Add(outflow == 0)
                 if p in supply:
                     cp.Add(inflow == 0)
+        # a net is a tree: every port is entered by at most one of its arcs (a
+        # switch output selects a single input, even for two sinks of one net)
+        for p in {arcs[ai].dst for ai in allowed_set}:
+            entering = [m.net_arc[ni, a] for a in in_arcs.get(p, ()) if a in allowed_set]
+            if len(entering) > 1:
+                cp.Add(sum(entering) <= 1)
         # a net's arc is used only if some commodity flows on it
         for ai in allowed_set:
             lits = [m.flow[ni, ki, ai] for ki in range(len(net.sinks))]

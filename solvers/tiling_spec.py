@@ -87,13 +87,16 @@ class LevelRules:
     ``factors[slot][dim]`` fixes a factor (0 = whatever remains, Timeloop's
     residual); ``permutation`` lists dims innermost first (a prefix: the rest
     are outer, in any order); ``spatial_x``/``spatial_y`` restrict which dims
-    may use each spatial axis (None = any).
+    may use each spatial axis (None = any); ``spatial_permutation`` is the
+    constraint's spatial loop order (listed dims innermost first), which the
+    emitted mapping follows within each axis.
     """
 
     factors: dict[str, dict[int, int]] = field(default_factory=dict)
     permutation: tuple[int, ...] = ()
     spatial_x: frozenset[int] | None = None
     spatial_y: frozenset[int] | None = None
+    spatial_permutation: tuple[int, ...] = ()
     min_spatial_utilization: float = 0.0
 
 

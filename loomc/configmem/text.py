@@ -15,7 +15,8 @@ placed by their slot index (human-readable) or position (hex).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from loomc.configmem.bits import ConfigEncodingError
 from loomc.configmem.layouts import (
@@ -28,6 +29,8 @@ from loomc.configmem.layouts import (
     decode_instruction,
     encode_instruction,
 )
+
+_S = TypeVar("_S")
 
 _INSN = re.compile(
     r"^\s*inst\s*\[\s*(\d+)\s*\]\s*:\s*(?:(invalid)|when\s*\(\s*tag\s*=\s*(\d+)\s*\)"
@@ -109,24 +112,44 @@ def parse_instruction(entry: str, shape: TemporalPEShape) -> tuple[int, Instruct
     return slot, Instruction(int(tag), int(opcode), tuple(operands), tuple(results))
 
 
+def _fill_slots(
+    entries: Sequence[str],
+    capacity: int,
+    decode_hex: Callable[[int], _S],
+    parse_text: Callable[[str], tuple[int, _S]],
+    too_many: str,
+    code: str,
+) -> tuple[_S | None, ...]:
+    """Place slot entries into ``capacity`` slots, missing ones ``None``.
+
+    A hex entry fills the slot at its position; a human-readable entry names its
+    slot (``inst[3]: ...``, ``route_table[3]: ...``).  A slot at or past
+    ``capacity`` is an error ``code`` with message ``too_many`` (``{slot}``, ``{n}``)."""
+    out: list[_S | None] = [None] * capacity
+    for pos, entry in enumerate(entries):
+        if is_hex(entry):
+            slot, value = pos, decode_hex(int(entry, 16))
+        else:
+            slot, value = parse_text(entry)
+        if slot >= capacity:
+            raise ConfigEncodingError(too_many.format(slot=slot, n=capacity), code)
+        out[slot] = value
+    return tuple(out)
+
+
 def parse_instruction_mem(
     entries: Sequence[str], shape: TemporalPEShape
 ) -> tuple[Instruction | None, ...]:
     """A whole ``instruction_mem`` (human-readable or hex) -> one entry per slot,
     ``shape.num_instructions`` long, missing slots ``None`` (invalid)."""
-    out: list[Instruction | None] = [None] * shape.num_instructions
-    for pos, entry in enumerate(entries):
-        if is_hex(entry):
-            slot, insn = pos, decode_instruction(shape, int(entry, 16))
-        else:
-            slot, insn = parse_instruction(entry, shape)
-        if slot >= shape.num_instructions:
-            raise ConfigEncodingError(
-                f"instruction_mem slot {slot} >= num_instruction {shape.num_instructions}",
-                "CPL_TEMPORAL_PE_TOO_MANY_SLOTS",
-            )
-        out[slot] = insn
-    return tuple(out)
+    return _fill_slots(
+        entries,
+        shape.num_instructions,
+        lambda word: decode_instruction(shape, word),
+        lambda entry: parse_instruction(entry, shape),
+        "instruction_mem slot {slot} >= num_instruction {n}",
+        "CPL_TEMPORAL_PE_TOO_MANY_SLOTS",
+    )
 
 
 def format_instruction(
@@ -197,19 +220,14 @@ def parse_route_table(
     """A whole temporal ``route_table`` (human-readable or hex) -> one entry per
     slot, ``cfg.num_route_table`` long.  ``cfg`` supplies the hardware shape (its
     own ``slots`` are ignored)."""
-    out: list[RouteSlot | None] = [None] * cfg.num_route_table
-    for pos, entry in enumerate(entries):
-        if is_hex(entry):
-            slot, rs = pos, cfg.decode_slot(int(entry, 16))
-        else:
-            slot, rs = parse_route_slot(entry, cfg.num_outputs)
-        if slot >= cfg.num_route_table:
-            raise ConfigEncodingError(
-                f"route_table slot {slot} >= num_route_table {cfg.num_route_table}",
-                "CPL_TEMPORAL_SW_TOO_MANY_SLOTS",
-            )
-        out[slot] = rs
-    return tuple(out)
+    return _fill_slots(
+        entries,
+        cfg.num_route_table,
+        cfg.decode_slot,
+        lambda entry: parse_route_slot(entry, cfg.num_outputs),
+        "route_table slot {slot} >= num_route_table {n}",
+        "CPL_TEMPORAL_SW_TOO_MANY_SLOTS",
+    )
 
 
 def format_route_slot(slot: int, rs: RouteSlot | None) -> str:

@@ -36,6 +36,7 @@ from loomc.fabric_verify.ir_access import (
 )
 from loomc.fabric_verify.sparse_format import is_hex_entry
 from loomc.fabric_verify.switch_rules import connected_positions, connectivity, route_pairs
+from loomc.graph.dfs import dfs_edges
 
 TAG_OPS = frozenset({"fabric.add_tag", "fabric.del_tag", "fabric.map_tag"})
 
@@ -173,7 +174,8 @@ def find_comb_loop(module: Operation, ctx: VerifyContext) -> list[Operation] | N
     if not comb:
         return None
 
-    # Node = (op id, result index); successors follow uses into comb ops.
+    # Node = (op id, result index); successors follow uses into comb ops (only to
+    # results that depend on the used operand, so every node reached has deps).
     def successors(node: tuple[int, int]) -> list[tuple[int, int]]:
         op = comb[node[0]]
         out: list[tuple[int, int]] = []
@@ -187,27 +189,8 @@ def find_comb_loop(module: Operation, ctx: VerifyContext) -> list[Operation] | N
         return out
 
     nodes = [(k, r) for k, o in comb.items() for r, d in enumerate(infos[k].deps) if d]
-    color: dict[tuple[int, int], int] = {}
-    for root in nodes:
-        if color.get(root):
-            continue
-        stack = [(root, iter(successors(root)))]
-        path = [root]
-        color[root] = 1
-        while stack:
-            node, it = stack[-1]
-            nxt = next(it, None)
-            if nxt is None:
-                color[node] = 2
-                stack.pop()
-                path.pop()
-                continue
-            state = color.get(nxt, 0)
-            if state == 1:
-                cycle = path[path.index(nxt) :]
-                return [comb[k] for k, _ in cycle]
-            if state == 0 and infos[nxt[0]].deps[nxt[1]]:
-                color[nxt] = 1
-                stack.append((nxt, iter(successors(nxt))))
-                path.append(nxt)
+    for _, nxt, is_back, path in dfs_edges(nodes, successors):
+        if is_back:
+            cycle = path[path.index(nxt) :]
+            return [comb[k] for k, _ in cycle]
     return None

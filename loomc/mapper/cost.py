@@ -39,6 +39,7 @@ from dataclasses import dataclass, fields
 import networkx as nx
 
 from loomc.graph import model
+from loomc.graph.dfs import dfs_edges
 from loomc.graph.model import NodeRecord, ResourceClass
 from loomc.mapper.config_image import footprint
 from loomc.mapper.configure import FabricConfiguration, derive_configuration
@@ -167,28 +168,12 @@ def _acyclic(dfg: nx.MultiDiGraph) -> nx.DiGraph:
     removed, so a longest path exists through loops (carry/gate cycles)."""
     graph = nx.DiGraph()
     graph.add_nodes_from(dfg.nodes)
-    state: dict[str, int] = {}
     succ: dict[str, list[str]] = defaultdict(list)
     for e in model.edges(dfg):
         succ[e.src_node].append(e.dst_node)
-    for root in dfg.nodes:
-        if root in state:
-            continue
-        stack = [(root, iter(succ[root]))]
-        state[root] = 1
-        while stack:
-            node, it = stack[-1]
-            nxt = next(it, None)
-            if nxt is None:
-                state[node] = 2
-                stack.pop()
-            elif state.get(nxt) == 1:
-                continue  # back edge
-            else:
-                graph.add_edge(node, nxt)
-                if nxt not in state:
-                    state[nxt] = 1
-                    stack.append((nxt, iter(succ[nxt])))
+    for node, nxt, is_back, _ in dfs_edges(dfg.nodes, succ.__getitem__):
+        if not is_back:
+            graph.add_edge(node, nxt)
     return graph
 
 

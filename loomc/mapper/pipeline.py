@@ -30,6 +30,9 @@ from loomc.mapper.problem import (
 from loomc.mapper.scale import JOINT_LIMIT, joint_size, solve_two_stage
 from loomc.solvers.pnr import PnRProblem, SolveParams, solve
 
+#: wall-clock safety cap, as a multiple of the (deterministic) budget
+WALL_CAP = 4.0
+
 PROFILES = ("balanced", "cpsat_full", "heuristic_only", "throughput_first",
             "area_power_first", "deterministic_debug")
 
@@ -48,12 +51,14 @@ class MapperOptions:
 
 
 def _params(options: MapperOptions) -> SolveParams:
-    # The budget is deterministic time (≈ seconds of one core on CP-SAT's own
-    # clock) so the same budget and seed give the same mapping on any machine;
-    # a wall-clock cap of twice the budget keeps slow machines bounded.
+    # The budget is deterministic time (CP-SAT's own machine-independent clock)
+    # so the same budget and seed give the same mapping on any machine.  A
+    # wall-clock safety cap of WALL_CAP x budget bounds slow or busy machines;
+    # a run stopped by it may differ from run to run (and says so in its
+    # wall time), which a build only sees on a badly overloaded machine.
     return SolveParams(
         seed=options.seed, deterministic_time=options.budget,
-        wall_time=None if options.reproducible else options.budget,
+        wall_time=WALL_CAP * options.budget if options.reproducible else options.budget,
         reproducible=options.reproducible, log_progress=options.progress,
     )
 

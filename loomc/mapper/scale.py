@@ -186,6 +186,13 @@ def _window(problem: PnRProblem, graph: csr_matrix, coords, node_match, k: int, 
     return kept, tuple(allowed)
 
 
+def _wall_left(params: SolveParams, started: float) -> float | None:
+    """What remains of the run's wall-clock cap (None: no cap)."""
+    if params.wall_time is None:
+        return None
+    return max(0.5, params.wall_time - (time.monotonic() - started))
+
+
 def solve_two_stage(ip: IndexedProblem, params: SolveParams) -> PnRSolution:
     """Place on a wirelength proxy, then solve the joint model in a growing
     window around that placement (module docstring)."""
@@ -207,7 +214,7 @@ def solve_two_stage(ip: IndexedProblem, params: SolveParams) -> PnRSolution:
     # 1. a placement whose every edge has at least one physical path
     while True:
         place_params = replace(params, deterministic_time=max(1.0, 0.2 * (budget - spent)),
-                               log_progress=None)
+                               wall_time=_wall_left(params, started), log_progress=None)
         placed = solve_placement(
             PlacementProblem(problem.num_sw_nodes, problem.matches, coords, tuple(edges),
                              problem.resource_capacity, nogoods=tuple(cuts)),
@@ -218,7 +225,7 @@ def solve_two_stage(ip: IndexedProblem, params: SolveParams) -> PnRSolution:
             return PnRSolution(status=placed.status, objective=None, bound=None,
                                wall_time=time.monotonic() - started, conflict=placed.conflict)
         _, unroutable = _corridors(problem, geo.port_graph, placed.node_match, 0)
-        if not unroutable or spent >= budget:
+        if not unroutable or spent >= budget or (_wall_left(params, started) or 2.0) <= 1.0:
             break
         for ni, ki in unroutable:  # forbid exactly the disconnected pair
             net = problem.nets[ni]
@@ -229,12 +236,13 @@ def solve_two_stage(ip: IndexedProblem, params: SolveParams) -> PnRSolution:
     # 2. joint place-and-route in a window around it, widening on failure
     k, slack = 3, 4
     last: PnRSolution | None = None
-    while spent < budget and time.monotonic() - started < 3 * budget:
+    while spent < budget and (_wall_left(params, started) or 2.0) > 1.0:
         kept, allowed = _window(problem, geo.port_graph, coords, placed.node_match, k, slack)
         index = {mi: i for i, mi in enumerate(kept)}
         sub = PnRProblem(**{**problem.__dict__, "matches": tuple(problem.matches[i] for i in kept),
                             "net_arcs": allowed})
-        sub_params = replace(params, deterministic_time=max(1.0, budget - spent))
+        sub_params = replace(params, deterministic_time=max(1.0, budget - spent),
+                             wall_time=_wall_left(params, started))
         routed = solve(sub, sub_params, hint=tuple(index.get(mi, -1)
                                                    for mi in placed.node_match))
         spent += max(routed.deterministic_time, 0.05)

@@ -15,8 +15,11 @@ fresh copy, so a spec can be edited between calls and used from parallel
 workers (it pickles as plain dicts).
 
 ``run_layer(macro, layer)`` / ``run_layer_with_mapping`` take a macro
-directory (architecture, ERT/ART, optional constraints and mapper files) and a
-layer YAML file (a ``problem:``).
+(architecture, ERT/ART, optional constraints and mapper files) and a layer (a
+``problem:``), each either a path (directory / YAML file) or the name of a
+bundled one: ``run_layer("eyeriss_like", "dnn/resnet50/layers/conv1")``.
+:func:`bundled_macros` and :func:`bundled_layers` list what ships in
+``loomc/timeloop/library`` (see its ``make_layers.py`` for the layer shapes).
 """
 
 from __future__ import annotations
@@ -203,21 +206,65 @@ def run_with_mapping(spec: Specification, mapping_file: str | Path) -> ModelResu
     return call_model(with_map)
 
 
-def _macro_files(macro: str | Path) -> list[Path]:
+#: the bundled macros and layers (package data)
+LIBRARY = Path(__file__).resolve().parent / "library"
+
+
+def bundled_macros() -> list[str]:
+    """Names of the bundled macros (``library/macros/<name>/``)."""
+    return sorted(p.parent.name for p in (LIBRARY / "macros").glob("*/arch.yaml"))
+
+
+def bundled_layers(net: str | None = None) -> list[str]:
+    """Names (``dnn/<net>/layers/<layer>``) of the bundled layers, of one net or all."""
+    pattern = f"dnn/{net or '*'}/layers/*.yaml"
+    return sorted(p.relative_to(LIBRARY).with_suffix("").as_posix()
+                  for p in LIBRARY.glob(pattern))
+
+
+def macro_dir(macro: str | Path) -> Path:
+    """A macro directory: an existing path, else a bundled macro's name."""
     d = Path(macro)
-    if not d.is_dir():
-        raise FileNotFoundError(f"macro directory '{macro}' not found")
-    return sorted(p for p in d.rglob("*.yaml"))
+    if d.is_dir():
+        return d
+    if isinstance(macro, str) and (LIBRARY / "macros" / macro).is_dir():
+        return LIBRARY / "macros" / macro
+    raise FileNotFoundError(f"macro '{macro}' is neither a directory nor a bundled macro "
+                            f"({', '.join(bundled_macros())})")
+
+
+def layer_file(layer: str | Path) -> Path:
+    """A layer file: an existing path, else a bundled name such as ``dnn/resnet50/layers/conv1``."""
+    p = Path(layer)
+    if p.is_file():
+        return p
+    if isinstance(layer, str):
+        name = layer.removesuffix(".yaml")
+        for cand in (LIBRARY / f"{name}.yaml", LIBRARY / "dnn" / f"{name}.yaml"):
+            if cand.is_file():
+                return cand
+    raise FileNotFoundError(f"layer '{layer}' is neither a file nor a bundled layer "
+                            "(e.g. dnn/resnet50/layers/conv1; see bundled_layers())")
+
+
+def _macro_files(macro: str | Path) -> list[Path]:
+    return sorted(macro_dir(macro).rglob("*.yaml"))
+
+
+def layer_spec(macro: str | Path, layer: str | Path) -> Specification:
+    """The editable :class:`Specification` of ``layer`` on ``macro`` (e.g. for sweeps)."""
+    return Specification.from_yaml_files(*_macro_files(macro), layer_file(layer))
 
 
 def run_layer(macro: str | Path, layer: str | Path, **overrides: Any) -> MapperRun:
-    """Map one layer (a ``problem:`` YAML) onto a macro directory's architecture."""
-    spec = Specification.from_yaml_files(*_macro_files(macro), layer)
+    """Map one layer onto a macro (paths or bundled names; keyword overrides as for
+    :func:`call_mapper`)."""
+    spec = layer_spec(macro, layer)
     return call_mapper(spec, **overrides)
 
 
 def run_layer_with_mapping(macro: str | Path, layer: str | Path,
                            mapping_file: str | Path) -> ModelResult:
-    """Evaluate one layer on a macro with a fixed mapping."""
-    spec = Specification.from_yaml_files(*_macro_files(macro), layer)
+    """Evaluate one layer on a macro with a fixed mapping (paths or bundled names)."""
+    spec = layer_spec(macro, layer)
     return run_with_mapping(spec, mapping_file)

@@ -152,8 +152,8 @@ def build_tiling_spec(spec: Spec, metrics: tuple[str, ...]) -> TilingSpec:
     prob, arch = spec.problem, spec.arch
     nd, nk = len(prob.dims), len(prob.data_spaces)
     keep: list[list[bool | None]] = [[None] * nk for _ in arch.storage]
-    rules: list[dict[str, Any]] = [{"factors": {}, "permutation": (), "sx": None, "sy": None}
-                                   for _ in arch.storage]
+    rules: list[dict[str, Any]] = [{"factors": {}, "permutation": (), "sx": None, "sy": None,
+                                    "sperm": ()} for _ in arch.storage]
     for li, lvl in enumerate(arch.storage):
         if lvl.is_dummy:
             keep[li] = [False] * nk
@@ -185,6 +185,8 @@ def build_tiling_spec(spec: Spec, metrics: tuple[str, ...]) -> TilingSpec:
             if perm:
                 r["permutation"] = perm
         else:
+            if perm:
+                r["sperm"] = perm
             if perm and c.split is not None:
                 r["sx"] = frozenset(perm[:c.split]) | (frozenset(range(nd)) - frozenset(perm))
                 r["sy"] = frozenset(perm[c.split:]) | (frozenset(range(nd)) - frozenset(perm))
@@ -215,7 +217,8 @@ def build_tiling_spec(spec: Spec, metrics: tuple[str, ...]) -> TilingSpec:
                      for ds in prob.data_spaces),
         levels=tuple(levels),
         rules=tuple(LevelRules(factors=r["factors"], permutation=r["permutation"],
-                               spatial_x=r["sx"], spatial_y=r["sy"]) for r in rules),
+                               spatial_x=r["sx"], spatial_y=r["sy"],
+                               spatial_permutation=r["sperm"]) for r in rules),
         compute_energy=ce.compute if ce else 0.0,
         compute_instances=arch.arithmetic.instances,
         metrics=metrics)
@@ -230,8 +233,14 @@ def point_to_mapping(tspec: TilingSpec, pt: TilePoint) -> Mapping:
         fx = [pt.factor(li, SPATIAL_X, d) for d in range(nd)]
         fy = [pt.factor(li, SPATIAL_Y, d) for d in range(nd)]
         s = tuple(a * b for a, b in zip(fx, fy, strict=True))
-        xs = [d for d in range(nd) if fx[d] > 1]
-        ys = [d for d in range(nd) if fy[d] > 1 and d not in xs]
+        # within each axis, loops follow the spatial permutation constraint (if any)
+        sperm = tspec.rules[li].spatial_permutation
+
+        def rank(d: int, sperm: tuple[int, ...] = sperm) -> tuple[int, int]:
+            return (sperm.index(d), d) if d in sperm else (nd, d)
+
+        xs = sorted((d for d in range(nd) if fx[d] > 1), key=rank)
+        ys = sorted((d for d in range(nd) if fy[d] > 1 and d not in xs), key=rank)
         rest = [d for d in range(nd) if d not in xs and d not in ys]
         perm = tspec.rules[li].permutation
         levels.append(LevelMapping(

@@ -26,13 +26,8 @@ class Route:
     tag: int | None
 
 
-@dataclass(frozen=True)
-class Temporal:
-    sw_node: str
-    temporal_pe: str
-    slot: int
-    tag: int
-    opcode: int
+#: a ``temporal`` entry has exactly the mapper's record's fields, so it is that record
+Temporal = TemporalSlot
 
 
 @dataclass(frozen=True)
@@ -68,8 +63,7 @@ class MapDoc:
             port_binding=self.port_binding,
             routes=tuple(RoutedEdge(r.sw_edge, r.src_sw_port, r.dst_sw_port, r.hops, r.tag)
                          for r in self.routes),
-            temporal=tuple(TemporalSlot(t.sw_node, t.temporal_pe, t.slot, t.tag, t.opcode)
-                           for t in self.temporal),
+            temporal=self.temporal,
         )
 
 
@@ -153,8 +147,7 @@ def doc_from_mapping(mapping: Mapping) -> MapDoc:
         port_binding=tuple(sorted(mapping.port_binding)),
         routes=tuple(Route(r.sw_edge, r.src_sw_port, r.dst_sw_port, tuple(r.hw_path), r.tag)
                      for r in sorted(mapping.routes, key=lambda r: r.sw_edge)),
-        temporal=tuple(Temporal(t.sw_node, t.temporal_pe, t.slot, t.tag, t.opcode)
-                       for t in sorted(mapping.temporal, key=lambda t: t.sw_node)),
+        temporal=tuple(sorted(mapping.temporal, key=lambda t: t.sw_node)),
         registers=(), cost_total=None,
     )
 
