@@ -14,6 +14,19 @@ counts proven layers.  ``fc1000`` is not a conv layer and is left out.
 The runs are deterministic (seed 0, interleaved search, deterministic time
 limit calibrated from ``--time``), so wall time can differ from the budget.
 Energies come from the macro's illustrative ERT (not Accelergy output).
+
+Measured 2026-11-22 on the shared 2-core machine (``--time 30``, other jobs
+running): 0/21 layers proven optimal; every layer FEASIBLE with a reported gap
+of 93.6-99.7 %; wall 8.7-43.4 s per layer (deterministic budget, so wall time
+depends on load), 475 s in total.  The issue's target (proven optimal within
+60 s for >= 90 % of layers) is NOT met.  The gap is CP-SAT's own objective
+bound on the EDP product of the bound model, which barely moves from 0 within
+the budget; it says nothing about how far the mapping really is from optimal.
+As a sanity check of mapping quality, the baselines over the same model with
+the same 30 s (``algorithm=random_pruned`` / ``hybrid``, timeout 100000) gave
+EDP 1.15e13 / 9.30e12 (res2a_branch2a), 4.94e14 / 9.46e14 (res3a_branch2b) and
+6.28e14 / 9.28e14 (res4a_branch2b), against CP-SAT's 7.44e12, 2.95e14 and
+2.98e14.
 """
 
 from __future__ import annotations
