@@ -34,6 +34,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 
 from loomc.solvers.tiling import prime_factors
+from loomc.solvers.tiling_polish import respects
 from loomc.solvers.tiling_spec import SPATIAL_X, SPATIAL_Y, TEMPORAL, TilePoint, TilingSpec
 from loomc.timeloop.mapper import (
     LiveStatus,
@@ -150,7 +151,7 @@ class Mapspace:
         dims = [d for d in range(self.nd) if t[d] > 1] if pruned else list(range(self.nd))
         out = []
         for perm in itertools.permutations(dims):
-            if rule and not _respects(perm, rule, t):
+            if rule and not respects(perm, rule, t):
                 continue
             rest = [d for d in range(self.nd) if d not in perm]
             out.append(tuple(perm) + tuple(rest))
@@ -189,21 +190,6 @@ class Mapspace:
     def random_bypass(self, rng: random.Random) -> tuple[tuple[bool, ...], ...]:
         n = sum(len(c) for c in self.keep_choices)
         return self._keep_from_bits(tuple(rng.random() < 0.5 for _ in range(n)))
-
-
-def _respects(perm: tuple[int, ...], rule: tuple[int, ...], t: tuple[int, ...]) -> bool:
-    """Non-unit listed dims come innermost, in the listed order (Timeloop's constraint)."""
-    used = [d for d in perm if t[d] > 1]
-    pos = -1
-    seen_unlisted = False
-    for d in used:
-        if d in rule:
-            if seen_unlisted or rule.index(d) < pos:
-                return False
-            pos = rule.index(d)
-        else:
-            seen_unlisted = True
-    return True
 
 
 def _candidates(space: Mapspace, opts: MapperOptions,
