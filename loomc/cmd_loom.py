@@ -53,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--mapper-budget", type=float, default=60.0, metavar="SECONDS")
     parser.add_argument("--mapper-seed", type=int, default=0)
     parser.add_argument("--mapper-profile", default="balanced")
-    parser.add_argument("--mapper-verbose", action="store_true")
+    parser.add_argument("--mapper-verbose", action="store_true",
+                        help="print CP-SAT's search log on stderr")
     parser.add_argument(
         "--mapper-best-effort", action="store_true",
         help="treat the budget as wall-clock seconds and search freely (faster, not "
@@ -123,7 +124,7 @@ def run_mapping(args: argparse.Namespace, adg: AdgCheck) -> int:
         adg=adg.parsed, dfg_paths=tuple(p for p in args.dfgs.split(",") if p),
         output=Path(args.output), budget=args.mapper_budget, seed=args.mapper_seed,
         profile=args.mapper_profile, reproducible=not args.mapper_best_effort,
-        quiet=args.quiet, as_json=args.json,
+        quiet=args.quiet, as_json=args.json, verbose=args.mapper_verbose,
     )
     return run_map_request(request)
 

@@ -138,6 +138,8 @@ class SolveParams:
     num_workers: int = 2
     reproducible: bool = True
     log_progress: Callable[[str], None] | None = None
+    #: CP-SAT's own search log, line by line (``--mapper-verbose``)
+    log_search: Callable[[str], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -499,6 +501,10 @@ def _configure(solver: cp_model.CpSolver, params: SolveParams) -> None:
     sp.num_workers = params.num_workers
     if params.reproducible:
         sp.interleave_search = True
+    if params.log_search is not None:
+        sp.log_search_progress = True
+        sp.log_to_stdout = False
+        solver.log_callback = params.log_search
 
 
 def solve(
@@ -509,16 +515,37 @@ def solve(
 
     ``hint``: a match index per DFG node (-1: none) to start the search from.
     ``require``: only these DFG nodes must be placed (default: all) — used to
-    shrink a conflict set."""
+    shrink a conflict set.
+
+    CP-SAT runs single-threaded whenever assumptions are present, so the
+    normal solve fixes every "must be placed" literal instead; only when that
+    is proved infeasible is the model solved again under assumptions to name
+    the conflicting nodes (and nets)."""
     params = params or SolveParams()
+    if require is None and not problem.assume_nets:
+        first = _solve_once(problem, params, hint, None, use_assumptions=False)
+        if first.status != "INFEASIBLE":
+            return first
+        core = _solve_once(problem, params, hint, None, use_assumptions=True)
+        return replace(core, wall_time=first.wall_time + core.wall_time,
+                       deterministic_time=first.deterministic_time + core.deterministic_time)
+    return _solve_once(problem, params, hint, require, use_assumptions=True)
+
+
+def _solve_once(problem: PnRProblem, params: SolveParams, hint: tuple[int, ...],
+                require: tuple[int, ...] | None, use_assumptions: bool) -> PnRSolution:
     m = build_model(problem)
     for mi in hint:
         if mi >= 0:
             m.cp.AddHint(m.match_lit[mi], 1)
     required = m.assume if require is None else [m.assume[v] for v in require]
-    for a in required:
-        m.cp.AddHint(a, 1)
-    m.cp.AddAssumptions(required + m.assume_net)
+    if use_assumptions:
+        for a in required:
+            m.cp.AddHint(a, 1)
+        m.cp.AddAssumptions(required + m.assume_net)
+    else:
+        for a in required + m.assume_net:
+            m.cp.Add(a == 1)
     solver = cp_model.CpSolver()
     _configure(solver, params)
     started = time.monotonic()
@@ -531,12 +558,11 @@ def solve(
         return replace(_extract(m, solver, name, wall),
                        deterministic_time=solver.deterministic_time)
     conflict: tuple[int, ...] = ()
-    if status == cp_model.INFEASIBLE:
+    conflict_nets: tuple[int, ...] = ()
+    if status == cp_model.INFEASIBLE and use_assumptions:
         core = set(solver.SufficientAssumptionsForInfeasibility())
         conflict = tuple(v for v, a in enumerate(m.assume) if a.Index() in core)
         conflict_nets = tuple(n for n, a in enumerate(m.assume_net) if a.Index() in core)
-    else:
-        conflict_nets = ()
     return PnRSolution(status=name, objective=None, bound=None, wall_time=wall,
                        conflict=conflict, conflict_nets=conflict_nets,
                        deterministic_time=solver.deterministic_time)

@@ -31,6 +31,7 @@ class MapRequest:
     reproducible: bool = True
     quiet: bool = False
     as_json: bool = False
+    verbose: bool = False
 
 
 class _LiveStatus:
@@ -73,6 +74,10 @@ def _summary(mapping: Mapping, paths: list[Path], cost) -> dict:
     }
 
 
+def _stderr_line(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
 def run_map_request(req: MapRequest) -> int:
     dfgs = [g for path in req.dfg_paths for g in dfgs_from_parsed(parse_mlir_file(path))]
     dfg = merge_dfgs(dfgs)
@@ -81,6 +86,7 @@ def run_map_request(req: MapRequest) -> int:
     mapping = map_dfg(dfg, adg, MapperOptions(
         budget=req.budget, seed=req.seed, profile=req.profile,
         reproducible=req.reproducible, progress=status,
+        search_log=_stderr_line if req.verbose else None,
     ))
     if status:
         status.done()

@@ -48,6 +48,8 @@ class MapperOptions:
     #: overrides of the profile's cost-family weights (``loomc.mapper.cost``)
     weights: tuple[tuple[str, float], ...] = ()
     progress: Callable[[str], None] | None = None
+    #: receives CP-SAT's search log (``--mapper-verbose``)
+    search_log: Callable[[str], None] | None = None
 
 
 def _params(options: MapperOptions) -> SolveParams:
@@ -60,6 +62,7 @@ def _params(options: MapperOptions) -> SolveParams:
         seed=options.seed, deterministic_time=options.budget,
         wall_time=WALL_CAP * options.budget if options.reproducible else options.budget,
         reproducible=options.reproducible, log_progress=options.progress,
+        log_search=options.search_log,
     )
 
 
