@@ -98,7 +98,7 @@ def solve_placement(problem: PlacementProblem, params: SolveParams) -> Placement
             cp.AddHint(lits[mi], 1)
     cp.AddAssumptions(assume)
     solver = cp_model.CpSolver()
-    _configure(solver, params)
+    _configure(solver, params, hinted=any(mi >= 0 for mi in problem.hint))
     status = solver.Solve(cp)
     name = solver.StatusName(status)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):

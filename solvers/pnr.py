@@ -492,7 +492,7 @@ class _Progress(cp_model.CpSolverSolutionCallback):
         )
 
 
-def _configure(solver: cp_model.CpSolver, params: SolveParams) -> None:
+def _configure(solver: cp_model.CpSolver, params: SolveParams, hinted: bool = False) -> None:
     sp = solver.parameters
     sp.random_seed = params.seed
     sp.max_deterministic_time = params.deterministic_time
@@ -500,7 +500,13 @@ def _configure(solver: cp_model.CpSolver, params: SolveParams) -> None:
         sp.max_time_in_seconds = params.wall_time
     sp.num_workers = params.num_workers
     if params.reproducible:
+        # Interleaved search and one worker are both reproducible with a
+        # deterministic limit (shared/notes/findings.md).  OR-Tools 9.15 aborted
+        # ("Check failed: heuristics.fixed_search") on interleaved multi-worker
+        # search of a hinted app-sized model, so hinted solves run one worker.
         sp.interleave_search = True
+        if hinted:
+            sp.num_workers = 1
     if params.log_search is not None:
         sp.log_search_progress = True
         sp.log_to_stdout = False
@@ -547,7 +553,7 @@ def _solve_once(problem: PnRProblem, params: SolveParams, hint: tuple[int, ...],
         for a in required + m.assume_net:
             m.cp.Add(a == 1)
     solver = cp_model.CpSolver()
-    _configure(solver, params)
+    _configure(solver, params, hinted=any(mi >= 0 for mi in hint))
     started = time.monotonic()
     callback = _Progress(params.log_progress) if params.log_progress else None
     status = solver.Solve(m.cp, callback)
