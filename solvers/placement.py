@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from loomc.solvers.pnr import Match, SolveParams, _configure
+from loomc.solvers.pnr import Match, SolveParams, configure_solver
 from ortools.sat.python import cp_model
 
 
@@ -98,7 +98,7 @@ def solve_placement(problem: PlacementProblem, params: SolveParams) -> Placement
             cp.AddHint(lits[mi], 1)
     cp.AddAssumptions(assume)
     solver = cp_model.CpSolver()
-    _configure(solver, params, hinted=any(mi >= 0 for mi in problem.hint))
+    configure_solver(solver, params, hinted=any(mi >= 0 for mi in problem.hint))
     status = solver.Solve(cp)
     name = solver.StatusName(status)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):

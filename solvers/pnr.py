@@ -122,9 +122,6 @@ class PnRProblem:
     #: groups of arcs of which at most one may carry traffic (any nets): the
     #: inputs of one plain-switch output, which selects a single input
     exclusive_arc_groups: tuple[tuple[int, ...], ...] = ()
-    #: guard each net by an assumption too, so an infeasible routing names the
-    #: nets in conflict (used when the placement is fixed)
-    assume_nets: bool = False
 
 
 @dataclass(frozen=True)
@@ -161,8 +158,6 @@ class PnRSolution:
     instruction_tags: tuple[tuple[int, int], ...] = ()
     #: DFG nodes in a conflicting set, when infeasible
     conflict: tuple[int, ...] = ()
-    #: nets in a conflicting set, when infeasible with ``assume_nets``
-    conflict_nets: tuple[int, ...] = ()
     #: CP-SAT's deterministic time spent (its own machine-independent clock)
     deterministic_time: float = 0.0
 
@@ -190,7 +185,6 @@ class _Model:
     cp: cp_model.CpModel = field(default_factory=cp_model.CpModel)
     match_lit: list[cp_model.IntVar] = field(default_factory=list)
     assume: list[cp_model.IntVar] = field(default_factory=list)
-    assume_net: list[cp_model.IntVar] = field(default_factory=list)
     flow: dict[tuple[int, int, int], cp_model.IntVar] = field(default_factory=dict)
     net_arc: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)
     #: tag carried by each (net, sink) commodity on tagged ports
@@ -266,8 +260,6 @@ def build_model(problem: PnRProblem) -> _Model:
         out_arcs[arc.src].append(ai)
         in_arcs[arc.dst].append(ai)
 
-    if problem.assume_nets:
-        m.assume_net = [cp.NewBoolVar(f"route{n}") for n in range(len(problem.nets))]
     port_users: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
     sink_users: dict[int, list[tuple[int, int, cp_model.IntVar]]] = defaultdict(list)
     for ni, net in enumerate(problem.nets):
@@ -278,10 +270,6 @@ def build_model(problem: PnRProblem) -> _Model:
         )
         allowed_set = set(allowed)
         src_ports = _port_literals(m, net.source, outputs=True)
-        if problem.assume_nets:
-            src_gate = m.assume_net[ni]
-        else:
-            src_gate = None
         if src_ports is not None and not src_ports:
             # the producer has no match exposing this output: nothing can route it
             src_placed = cp.NewConstant(0)
@@ -289,8 +277,6 @@ def build_model(problem: PnRProblem) -> _Model:
             src_placed = cp.NewConstant(1)
         else:
             src_placed = placed[net.source.sw_node]
-        if src_gate is not None:
-            src_placed = _and(cp, src_placed, src_gate, f"gate{ni}")
 
         for ai in sorted(allowed_set):
             m.net_arc[ni, ai] = cp.NewBoolVar(f"n{ni}a{ai}")
@@ -492,7 +478,7 @@ class _Progress(cp_model.CpSolverSolutionCallback):
         )
 
 
-def _configure(solver: cp_model.CpSolver, params: SolveParams, hinted: bool = False) -> None:
+def configure_solver(solver: cp_model.CpSolver, params: SolveParams, hinted: bool = False) -> None:
     sp = solver.parameters
     sp.random_seed = params.seed
     sp.max_deterministic_time = params.deterministic_time
@@ -526,9 +512,9 @@ def solve(
     CP-SAT runs single-threaded whenever assumptions are present, so the
     normal solve fixes every "must be placed" literal instead; only when that
     is proved infeasible is the model solved again under assumptions to name
-    the conflicting nodes (and nets)."""
+    the conflicting nodes."""
     params = params or SolveParams()
-    if require is None and not problem.assume_nets:
+    if require is None:
         first = _solve_once(problem, params, hint, None, use_assumptions=False)
         if first.status != "INFEASIBLE":
             return first
@@ -548,12 +534,12 @@ def _solve_once(problem: PnRProblem, params: SolveParams, hint: tuple[int, ...],
     if use_assumptions:
         for a in required:
             m.cp.AddHint(a, 1)
-        m.cp.AddAssumptions(required + m.assume_net)
+        m.cp.AddAssumptions(required)
     else:
-        for a in required + m.assume_net:
+        for a in required:
             m.cp.Add(a == 1)
     solver = cp_model.CpSolver()
-    _configure(solver, params, hinted=any(mi >= 0 for mi in hint))
+    configure_solver(solver, params, hinted=any(mi >= 0 for mi in hint))
     started = time.monotonic()
     callback = _Progress(params.log_progress) if params.log_progress else None
     status = solver.Solve(m.cp, callback)
@@ -564,13 +550,11 @@ def _solve_once(problem: PnRProblem, params: SolveParams, hint: tuple[int, ...],
         return replace(_extract(m, solver, name, wall),
                        deterministic_time=solver.deterministic_time)
     conflict: tuple[int, ...] = ()
-    conflict_nets: tuple[int, ...] = ()
     if status == cp_model.INFEASIBLE and use_assumptions:
         core = set(solver.SufficientAssumptionsForInfeasibility())
         conflict = tuple(v for v, a in enumerate(m.assume) if a.Index() in core)
-        conflict_nets = tuple(n for n, a in enumerate(m.assume_net) if a.Index() in core)
     return PnRSolution(status=name, objective=None, bound=None, wall_time=wall,
-                       conflict=conflict, conflict_nets=conflict_nets,
+                       conflict=conflict,
                        deterministic_time=solver.deterministic_time)
 
 

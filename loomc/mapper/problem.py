@@ -37,18 +37,14 @@ class IndexedProblem:
     candidates: tuple[Candidate, ...]
     #: per net: the DFG edge ids of its sinks, in sink order
     net_edges: tuple[tuple[str, ...], ...]
-    net_source_port: tuple[str, ...]
-    #: hardware edge id per wire arc (None for routes inside a routing node)
-    arc_edge: tuple[str | None, ...]
 
 
 class MappingInfeasible(LoomcError):
     """No mapping can exist; ``code`` is a ``CPL_MAPPER_*`` rule."""
 
-    def __init__(self, message: str, code: str, *, loc=None, unmapped=(), detail=None):
+    def __init__(self, message: str, code: str, *, loc=None, unmapped=()):
         super().__init__(message, loc=loc, code=code, exit_code=ExitCode.NO_MAPPING)
         self.unmapped = tuple(unmapped)
-        self.detail = detail or {}
 
 
 def sentinel_candidates(dfg: nx.MultiDiGraph, adg: nx.MultiDiGraph) -> tuple[Candidate, ...]:
@@ -101,7 +97,6 @@ def build_candidates(dfg: nx.MultiDiGraph, adg: nx.MultiDiGraph) -> tuple[Candid
                 f"no hardware node can execute '{sw.op_name}' (DFG node '{sw.name}')",
                 "CPL_MAPPER_NO_COMPATIBLE_HW",
                 unmapped=(sw.id,),
-                detail={"op": sw.op_name, "loc": sw.loc},
             )
         cands.extend(own)
     # sentinels last: a missing op kind (e.g. no memory at all) is the root cause
@@ -141,21 +136,18 @@ def build_problem(
     port_ids = tuple(hw_ports)
     pidx = {p: i for i, p in enumerate(port_ids)}
     arcs: list[Arc] = []
-    arc_edge: list[str | None] = []
     hw_recs = {n.id: n for n in model.nodes(adg)}
     for edge in model.edges(adg):
         # spec-mapper-cost.md "Routing Cost": a switch hop costs more than the
         # direct hop into an endpoint (2 vs 1 here, 1.0 vs 0.5 in the report)
         into_routing = hw_recs[edge.dst_node].op_name in ROUTING_OPS
         arcs.append(Arc(pidx[edge.src_port], pidx[edge.dst_port], 2 if into_routing else 1))
-        arc_edge.append(edge.id)
     exclusive: list[tuple[int, ...]] = []
     for rec in model.nodes(adg):
         into: dict[str, list[int]] = defaultdict(list)
         for src, dst in rec.routes:
             into[dst].append(len(arcs))
             arcs.append(Arc(pidx[src], pidx[dst], 0))
-            arc_edge.append(None)
         if strict_switches and rec.op_name == "fabric.switch":
             exclusive.extend(tuple(g) for g in into.values() if len(g) > 1)
 
@@ -192,14 +184,13 @@ def build_problem(
     nets_by_src: dict[str, list] = defaultdict(list)
     for edge in model.edges(dfg):
         nets_by_src[edge.src_port].append(edge)
-    nets, net_edges, net_src = [], [], []
+    nets, net_edges = [], []
     for src_port, edges in nets_by_src.items():
         src_rec = sw_ports[src_port]
         sinks = tuple(Endpoint(sw_index[sw_ports[e.dst_port].node], sw_ports[e.dst_port].index)
                       for e in edges)
         nets.append(Net(src_port, Endpoint(sw_index[src_rec.node], src_rec.index), sinks))
         net_edges.append(tuple(e.id for e in edges))
-        net_src.append(src_port)
 
     # cost families 1-2 in integer units: routing is normalised by the number of
     # DFG edges and its arc weights are doubled; pressure by the number of tiles
@@ -227,7 +218,6 @@ def build_problem(
     )
     return IndexedProblem(
         problem=problem, port_ids=port_ids, sw_node_ids=tuple(n.id for n in sw_ops),
-        candidates=candidates, net_edges=tuple(net_edges), net_source_port=tuple(net_src),
-        arc_edge=tuple(arc_edge),
+        candidates=candidates, net_edges=tuple(net_edges),
     )
 

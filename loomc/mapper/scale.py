@@ -7,13 +7,14 @@ threshold loomc therefore solves in two coupled CP-SAT stages:
 1. **Place** (:mod:`loomc.solvers.placement`): exact placement constraints with
    total Manhattan wirelength in an embedding of the fabric (classical MDS of
    hop distances between placement targets) as the objective.
-2. **Route** (:mod:`loomc.solvers.pnr` with the placement fixed): each DFG edge
-   may only use arcs of its *corridor* — arcs on some path at most ``slack``
-   hops longer than the shortest one between its two bound ports.
-3. **Repair**: if routing is infeasible, the solver's conflict set names DFG
-   nodes whose placement cannot be routed together; a no-good cut forbids that
-   combination in the placement model, the corridor slack grows, and both
-   stages run again until the budget is spent.
+   A pair of placements with no physical path between the two ports of a DFG
+   edge is cut (no-good) and placement runs again.
+2. **Route and repair in a window** (:mod:`loomc.solvers.pnr`): the joint
+   model again, but each DFG node keeps only its ``k`` candidates nearest to
+   where it was placed and each net only the arcs of its *corridors* — arcs on
+   some path at most ``slack`` hops longer than the shortest one between its
+   endpoints' remaining candidates.  An infeasible window grows (``k`` doubles,
+   ``slack`` +4) until the budget is spent.
 
 The result is a normal :class:`~loomc.solvers.pnr.PnRSolution` over the joint
 problem's indices, so decoding, emission and verification do not care which
@@ -91,32 +92,21 @@ def geometry(ip: IndexedProblem) -> Geometry:
     return Geometry(graph, coords)
 
 
-def _corridors(problem: PnRProblem, graph: csr_matrix, node_match, slack: int):
-    """Per net, the arcs allowed for routing given a fixed placement; None for a
-    net whose endpoints cannot be connected at all."""
-    ends = []  # (net, sink, source port, sink port or None)
+def _unroutable(problem: PnRProblem, graph: csr_matrix, node_match) -> list[tuple[int, int]]:
+    """(net, sink) pairs whose two bound ports have no physical path at all under
+    the placement ``node_match`` (internal edges of a group match are skipped)."""
+    ends = []  # (net, sink, source port, sink port)
     for ni, net in enumerate(problem.nets):
         src = _bound_port(problem, node_match, net.source, outputs=True)
         for ki, sink in enumerate(net.sinks):
-            ends.append((ni, ki, src, _bound_port(problem, node_match, sink, outputs=False)))
-    sources = sorted({s for _, _, s, _ in ends if s is not None})
-    sinks = sorted({t for _, _, _, t in ends if t is not None})
-    d_from = dict(zip(sources, dijkstra(graph, indices=sources), strict=True)) if sources else {}
-    d_to = dict(zip(sinks, dijkstra(graph.T.tocsr(), indices=sinks), strict=True)) if sinks else {}
-    arc_src = np.array([a.src for a in problem.arcs])
-    arc_dst = np.array([a.dst for a in problem.arcs])
-    allowed: list[set[int]] = [set() for _ in problem.nets]
-    unroutable: list[tuple[int, int]] = []
-    for ni, ki, s, t in ends:
-        if s is None or t is None:
-            continue  # internal to a group match: nothing to route
-        best = d_from[s][t]
-        if not np.isfinite(best):
-            unroutable.append((ni, ki))
-            continue
-        ok = d_from[s][arc_src] + 1 + d_to[t][arc_dst] <= best + slack
-        allowed[ni].update(np.nonzero(ok)[0].tolist())
-    return tuple(tuple(sorted(a)) for a in allowed), unroutable
+            dst = _bound_port(problem, node_match, sink, outputs=False)
+            if src is not None and dst is not None:
+                ends.append((ni, ki, src, dst))
+    sources = sorted({s for _, _, s, _ in ends})
+    if not sources:
+        return []
+    d_from = dict(zip(sources, dijkstra(graph, indices=sources, unweighted=True), strict=True))
+    return [(ni, ki) for ni, ki, s, t in ends if not np.isfinite(d_from[s][t])]
 
 
 def _bound_port(problem: PnRProblem, node_match, end, outputs: bool) -> int | None:
@@ -224,7 +214,7 @@ def solve_two_stage(ip: IndexedProblem, params: SolveParams) -> PnRSolution:
         if not placed.feasible:
             return PnRSolution(status=placed.status, objective=None, bound=None,
                                wall_time=time.monotonic() - started, conflict=placed.conflict)
-        _, unroutable = _corridors(problem, geo.port_graph, placed.node_match, 0)
+        unroutable = _unroutable(problem, geo.port_graph, placed.node_match)
         if not unroutable or spent >= budget or (_wall_left(params, started) or 2.0) <= 1.0:
             break
         for ni, ki in unroutable:  # forbid exactly the disconnected pair
