@@ -122,6 +122,8 @@ class PnRProblem:
     #: groups of arcs of which at most one may carry traffic (any nets): the
     #: inputs of one plain-switch output, which selects a single input
     exclusive_arc_groups: tuple[tuple[int, ...], ...] = ()
+    #: native ports that carry more than one net (a crossbar's hub): (port, max)
+    port_capacity: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -383,10 +385,11 @@ def build_model(problem: PnRProblem) -> _Model:
             m.sink_tag[ni, ki] = cp.NewIntVar(0, 2**max_bits - 1, f"tag{ni}_{ki}")
         return m.sink_tag[ni, ki]
 
+    capacity = dict(problem.port_capacity)
     for p, users in port_users.items():
         bits = problem.port_tag_bits[p]
         if bits == 0:
-            cp.Add(sum(u for _, u in users) <= 1)
+            cp.Add(sum(u for _, u in users) <= capacity.get(p, 1))
             continue
         cp.Add(sum(u for _, u in users) <= 2**bits)
     for p, users in sink_users.items():
@@ -501,13 +504,15 @@ def configure_solver(solver: cp_model.CpSolver, params: SolveParams, hinted: boo
 
 def solve(
     problem: PnRProblem, params: SolveParams | None = None, hint: tuple[int, ...] = (),
-    require: tuple[int, ...] | None = None,
+    require: tuple[int, ...] | None = None, hint_routes: tuple | None = None,
 ) -> PnRSolution:
     """Solve the joint model; on infeasibility, find a conflicting node set.
 
     ``hint``: a match index per DFG node (-1: none) to start the search from.
     ``require``: only these DFG nodes must be placed (default: all) — used to
     shrink a conflict set.
+    ``hint_routes``: routes of a known mapping (as in :attr:`PnRSolution.routes`)
+    to complete the hint, so the search starts from that whole mapping.
 
     CP-SAT runs single-threaded whenever assumptions are present, so the
     normal solve fixes every "must be placed" literal instead; only when that
@@ -515,7 +520,8 @@ def solve(
     the conflicting nodes."""
     params = params or SolveParams()
     if require is None:
-        first = _solve_once(problem, params, hint, None, use_assumptions=False)
+        first = _solve_once(problem, params, hint, None, use_assumptions=False,
+                            hint_routes=hint_routes)
         if first.status != "INFEASIBLE":
             return first
         core = _solve_once(problem, params, hint, None, use_assumptions=True)
@@ -525,11 +531,24 @@ def solve(
 
 
 def _solve_once(problem: PnRProblem, params: SolveParams, hint: tuple[int, ...],
-                require: tuple[int, ...] | None, use_assumptions: bool) -> PnRSolution:
+                require: tuple[int, ...] | None, use_assumptions: bool,
+                hint_routes: tuple | None = None) -> PnRSolution:
     m = build_model(problem)
-    for mi in hint:
-        if mi >= 0:
-            m.cp.AddHint(m.match_lit[mi], 1)
+    if hint_routes is not None:
+        chosen = {mi for mi in hint if mi >= 0}
+        for mi, lit in enumerate(m.match_lit):
+            m.cp.AddHint(lit, mi in chosen)
+        used = {(ni, ki, a) for ni, per_sink in enumerate(hint_routes)
+                for ki, path in enumerate(per_sink) for a in path}
+        for key, var in m.flow.items():
+            m.cp.AddHint(var, key in used)
+        used_arcs = {(ni, a) for ni, _, a in used}
+        for key, var in m.net_arc.items():
+            m.cp.AddHint(var, key in used_arcs)
+    else:
+        for mi in hint:
+            if mi >= 0:
+                m.cp.AddHint(m.match_lit[mi], 1)
     required = m.assume if require is None else [m.assume[v] for v in require]
     if use_assumptions:
         for a in required:

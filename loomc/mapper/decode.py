@@ -41,7 +41,6 @@ def decode(
         binding.update(dict(cand.outputs))
 
     routes = []
-    arcs = ip.problem.arcs
     for ni, per_sink in enumerate(solution.routes):
         for ki, path in enumerate(per_sink):
             tag = solution.sink_tags[ni][ki]
@@ -49,7 +48,7 @@ def decode(
             src, dst = edge_id.split("->")
             if not path:
                 continue  # internal to a multi-op PE: not routed (spec "Routing exclusion")
-            hops = tuple((ip.port_ids[arcs[a].src], ip.port_ids[arcs[a].dst]) for a in path)
+            hops = ip.hops(path)
             routes.append(RoutedEdge(edge_id, src, dst, hops, tag))
 
     temporal = []

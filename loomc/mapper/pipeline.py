@@ -13,7 +13,7 @@ the solver's assumption core.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import networkx as nx
 
@@ -27,8 +27,9 @@ from loomc.mapper.problem import (
     build_candidates,
     build_problem,
 )
-from loomc.mapper.scale import JOINT_LIMIT, joint_size, solve_two_stage
-from loomc.solvers.pnr import PnRProblem, SolveParams, solve
+from loomc.mapper.prune import Pruned, prune_unreachable
+from loomc.mapper.scale import DIRECT_LIMIT, JOINT_LIMIT, joint_size, solve_two_stage
+from loomc.solvers.pnr import PnRProblem, PnRSolution, SolveParams, solve
 
 #: wall-clock safety cap, as a multiple of the (deterministic) budget
 WALL_CAP = 4.0
@@ -82,14 +83,70 @@ def map_dfg(dfg: nx.MultiDiGraph, adg: nx.MultiDiGraph, options: MapperOptions) 
     weights = profile_weights(options.profile, dict(options.weights))
     ip = build_problem(dfg, adg, candidates, strict_switches=options.strict_switches,
                        weights=weights[:2])
-    if joint_size(ip.problem) <= JOINT_LIMIT:
-        solution = solve(ip.problem, params)
-    else:
-        solution = solve_two_stage(ip, params)
+    pruned = prune_unreachable(ip)
+    if pruned.dead_edge is not None or pruned.dead_node is not None:
+        return Mapping(**base, status="failed", diagnostics=_unreachable(ip, pruned, dfg))
+    ip = pruned.problem
+    solution = _solve(ip, params)
     if solution.feasible:
         return decode(ip, solution, dfg, adg, profile=options.profile, params=params)
     return Mapping(**base, status="failed", solver=solver_record(solution, params),
                    diagnostics=_explain(ip, solution.status, solution.conflict, dfg, params))
+
+
+def _solve(ip: IndexedProblem, params: SolveParams) -> PnRSolution:
+    """Small problems go straight to the joint model.  Larger ones first get a
+    quick mapping from the scale strategy (:mod:`loomc.mapper.scale`); if the
+    joint model still fits, it then starts from that mapping and spends the
+    rest of the budget improving it and bounding the gap — or, when the quick
+    path found nothing, searches or proves infeasibility on its own."""
+    size = joint_size(ip.problem)
+    if size <= DIRECT_LIMIT:
+        return solve(ip.problem, params)
+    quick = solve_two_stage(ip, params, windows=size > JOINT_LIMIT)
+    if size > JOINT_LIMIT:
+        return quick
+    left = params.deterministic_time - quick.deterministic_time
+    if left < 1.0 or (quick.wall_time >= (params.wall_time or float("inf")) - 1.0):
+        return quick
+    wall = None if params.wall_time is None else params.wall_time - quick.wall_time
+    rest = replace(params, deterministic_time=left, wall_time=wall)
+    if not quick.feasible:
+        joint = solve(ip.problem, rest)
+    else:
+        joint = solve(ip.problem, rest, hint=quick.node_match, hint_routes=quick.routes)
+    joint = replace(joint, wall_time=joint.wall_time + quick.wall_time,
+                    deterministic_time=joint.deterministic_time + quick.deterministic_time)
+    if quick.feasible and (not joint.feasible or joint.objective > quick.objective):
+        # keep the quick mapping, with the joint model's bound when it has one
+        return replace(quick, bound=joint.bound if joint.feasible else None,
+                       wall_time=joint.wall_time)
+    return joint
+
+
+def _unreachable(ip: IndexedProblem, pruned: Pruned, dfg) -> Diagnostics:
+    """No placement connects some DFG edge (C3), found before any solve by
+    reachability pruning (:mod:`loomc.mapper.prune`)."""
+    nodes = {n.id: n for n in model.nodes(dfg)}
+    if pruned.dead_edge is not None:
+        ni, ki = pruned.dead_edge
+        edge = ip.net_edges[ni][ki]
+        ends = [part.split(":")[0] for part in edge.split("->")]
+        what = " and ".join(f"{nodes[n].op_name} '{nodes[n].name}'" for n in ends if n in nodes)
+        return Diagnostics(
+            code="CPL_MAPPER_ROUTING_FAILED", first_violated_constraint="C3",
+            unmapped_nodes=tuple(n for n in ends if n in nodes), failed_edges=(edge,),
+            message=f"no placement of {what} has a routing path for edge {edge}",
+            conflicting=tuple((n, "", "no compatible hardware pair is connected")
+                              for n in ends if n in nodes),
+        )
+    v = ip.sw_node_ids[pruned.dead_node]
+    return Diagnostics(
+        code="CPL_MAPPER_ROUTING_FAILED", first_violated_constraint="C3", unmapped_nodes=(v,),
+        message=f"every compatible hardware node for {nodes[v].op_name} '{nodes[v].name}' "
+                "is cut off from what its neighbours can be placed on",
+        conflicting=((v, "", "no connected placement"),),
+    )
 
 
 def _shrink(problem: PnRProblem, core: tuple[int, ...], params: SolveParams,
@@ -139,9 +196,12 @@ def _explain(ip: IndexedProblem, status: str, conflict, dfg, params: SolveParams
         cls = "C5" if temporal else "C4"
         what = "instruction slots" if temporal else "compatible hardware nodes"
         ops = ", ".join(f"{nodes[n].op_name} '{nodes[n].name}'" for n in core)
+        hosts = sorted({c.hw_node for c in ip.candidates if set(c.sw_nodes) & set(core)})
+        shown = ", ".join(h.split(":")[0] for h in hosts[:6]) + (", ..." if len(hosts) > 6 else "")
         return Diagnostics(
             code=code, first_violated_constraint=cls, unmapped_nodes=core,
-            message=f"not enough {what} for {len(core)} DFG ops together: {ops}",
+            message=f"not enough {what} for {len(core)} DFG ops together (needed {len(core)}, "
+                    f"{len(hosts)} connected hardware node(s) can take them: {shown}): {ops}",
             conflicting=tuple((n, "", f"competes for the same {what}") for n in core),
         )
     ops = ", ".join(f"{nodes[n].op_name} '{nodes[n].name}'" for n in names)

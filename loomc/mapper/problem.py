@@ -23,6 +23,12 @@ from loomc.solvers.pnr import Arc, Endpoint, Match, Net, PnRProblem
 
 #: objective units per unit of reported cost (the solver needs integers)
 OBJECTIVE_SCALE = 10_000
+#: suffix of the port that stands for a whole full-crossbar switch: its inputs
+#: enter the hub and its outputs leave it (``|I| + |O|`` arcs instead of
+#: ``|I| x |O|``).  Exact: a crossbar joins any input to any set of outputs, and
+#: the hub carries as many nets as the switch has inputs; every wire still
+#: carries one net (spec-fabric-switch.md, C4.1).
+HUB = "hub"
 ROUTING_OPS = frozenset({"fabric.switch", "fabric.temporal_sw", "fabric.fifo",
                          "fabric.add_tag", "fabric.map_tag", "fabric.del_tag"})
 
@@ -37,6 +43,25 @@ class IndexedProblem:
     candidates: tuple[Candidate, ...]
     #: per net: the DFG edge ids of its sinks, in sink order
     net_edges: tuple[tuple[str, ...], ...]
+    #: ports standing for a whole full-crossbar switch (see :data:`HUB`)
+    hub_ports: frozenset[int] = frozenset()
+
+    def hops(self, path: tuple[int, ...]) -> tuple[tuple[str, str], ...]:
+        """A route's hops as ADG port pairs; ``in -> hub -> out`` through a
+        crossbar becomes the switch's own ``in -> out`` hop."""
+        arcs = self.problem.arcs
+        out: list[tuple[str, str]] = []
+        pending: str | None = None
+        for a in path:
+            src, dst = arcs[a].src, arcs[a].dst
+            if dst in self.hub_ports:
+                pending = self.port_ids[src]
+            elif src in self.hub_ports:
+                out.append((pending or self.port_ids[src], self.port_ids[dst]))
+                pending = None
+            else:
+                out.append((self.port_ids[src], self.port_ids[dst]))
+        return tuple(out)
 
 
 class MappingInfeasible(LoomcError):
@@ -133,10 +158,11 @@ def build_problem(
     and reports every such merge as a warning; ``strict_switches`` enforces the
     spec rule instead.  Native switches are exclusive either way (C4.1)."""
     hw_ports = model.ports(adg)
-    port_ids = tuple(hw_ports)
+    hw_recs = {n.id: n for n in model.nodes(adg)}
+    hubs = {rec.id: f"{rec.id}:{HUB}" for rec in model.nodes(adg) if _is_crossbar(rec, hw_ports)}
+    port_ids = tuple(hw_ports) + tuple(hubs.values())
     pidx = {p: i for i, p in enumerate(port_ids)}
     arcs: list[Arc] = []
-    hw_recs = {n.id: n for n in model.nodes(adg)}
     for edge in model.edges(adg):
         # spec-mapper-cost.md "Routing Cost": a switch hop costs more than the
         # direct hop into an endpoint (2 vs 1 here, 1.0 vs 0.5 in the report)
@@ -144,12 +170,20 @@ def build_problem(
         arcs.append(Arc(pidx[edge.src_port], pidx[edge.dst_port], 2 if into_routing else 1))
     exclusive: list[tuple[int, ...]] = []
     for rec in model.nodes(adg):
+        if rec.id in hubs:
+            hub = pidx[hubs[rec.id]]
+            arcs.extend(Arc(pidx[p], hub, 0) for p in rec.input_ports)
+            arcs.extend(Arc(hub, pidx[p], 0) for p in rec.output_ports)
+            continue
         into: dict[str, list[int]] = defaultdict(list)
         for src, dst in rec.routes:
             into[dst].append(len(arcs))
             arcs.append(Arc(pidx[src], pidx[dst], 0))
         if strict_switches and rec.op_name == "fabric.switch":
             exclusive.extend(tuple(g) for g in into.values() if len(g) > 1)
+    routing_ports = {pidx[p] for rec in model.nodes(adg) if rec.op_name in ROUTING_OPS
+                     for p in (*rec.input_ports, *rec.output_ports)}
+    routing_ports.update(pidx[h] for h in hubs.values())
 
     # sentinels are "placed" on fabric I/O ports by the same exclusive choice
     sw_ops = list(model.nodes(dfg))
@@ -205,7 +239,9 @@ def build_problem(
     )
     problem = PnRProblem(
         num_ports=len(port_ids),
-        port_tag_bits=tuple(hw_ports[p].tag_width or 0 for p in port_ids),
+        port_tag_bits=tuple(hw_ports[p].tag_width or 0 if p in hw_ports else 0 for p in port_ids),
+        port_capacity=tuple((pidx[h], len(hw_recs[r].input_ports)) for r, h in hubs.items()),
+        net_arcs=_net_arcs(arcs, matches, nets, routing_ports),
         arcs=tuple(arcs),
         num_sw_nodes=len(sw_ops),
         matches=tuple(matches),
@@ -219,5 +255,41 @@ def build_problem(
     return IndexedProblem(
         problem=problem, port_ids=port_ids, sw_node_ids=tuple(n.id for n in sw_ops),
         candidates=candidates, net_edges=tuple(net_edges),
+        hub_ports=frozenset(pidx[h] for h in hubs.values()),
     )
+
+
+def _is_crossbar(rec: NodeRecord, hw_ports) -> bool:
+    """A plain native switch whose every input reaches every output."""
+    if rec.op_name != "fabric.switch" or not rec.input_ports or not rec.output_ports:
+        return False
+    if any(hw_ports[p].tag_width for p in (*rec.input_ports, *rec.output_ports)):
+        return False
+    return len(set(rec.routes)) == len(rec.input_ports) * len(rec.output_ports)
+
+
+def _net_arcs(arcs: list[Arc], matches: list[Match], nets: list[Net],
+              routing_ports: set[int]) -> tuple[tuple[int, ...], ...]:
+    """Per net, the arcs its flows can use at all: a flow runs from its
+    source's port through routing-node ports to a sink's port, so an arc out of
+    (into) an endpoint port is useful only to the nets whose source (sinks) can
+    be bound there.  Pure pruning: no mapping is lost."""
+    outs: dict[tuple[int, int], set[int]] = defaultdict(set)
+    ins: dict[tuple[int, int], set[int]] = defaultdict(set)
+    for m in matches:
+        for sw, idx, port in m.outputs:
+            outs[sw, idx].add(port)
+        for sw, idx, port in m.inputs:
+            ins[sw, idx].add(port)
+    result = []
+    for net in nets:
+        src = ({net.source.hw_port} if net.source.is_fixed
+               else outs.get((net.source.sw_node, net.source.index), set()))
+        dst: set[int] = set()
+        for sink in net.sinks:
+            dst |= {sink.hw_port} if sink.is_fixed else ins.get((sink.sw_node, sink.index), set())
+        result.append(tuple(ai for ai, a in enumerate(arcs)
+                            if (a.src in routing_ports or a.src in src)
+                            and (a.dst in routing_ports or a.dst in dst)))
+    return tuple(result)
 

@@ -2,24 +2,29 @@
 
 The joint CP-SAT model has one flow variable per (DFG edge, routing arc): a
 111-op app on Loom's small template would need ~8 million.  Above a size
-threshold loomc therefore solves in two coupled CP-SAT stages:
+threshold loomc therefore narrows the joint model down before solving it:
 
-1. **Place** (:mod:`loomc.solvers.placement`): exact placement constraints with
-   total Manhattan wirelength in an embedding of the fabric (classical MDS of
-   hop distances between placement targets) as the objective.
-   A pair of placements with no physical path between the two ports of a DFG
-   edge is cut (no-good) and placement runs again.
-2. **Route and repair in a window** (:mod:`loomc.solvers.pnr`): the joint
-   model again, but each DFG node keeps only its ``k`` candidates nearest to
-   where it was placed and each net only the arcs of its *corridors* — arcs on
-   some path at most ``slack`` hops longer than the shortest one between its
-   endpoints' remaining candidates.  An infeasible window grows (``k`` doubles,
-   ``slack`` +4) until the budget is spent.
+1. **Initial placement** (:mod:`loomc.solvers.placement`): CP-SAT with the exact
+   placement constraints (resources, groups, temporal slots) and Manhattan
+   wirelength in an embedding of the fabric (classical MDS of hop distances).
+   An infeasible placement is the resource shortage, proven.
+2. **Annealing** (:mod:`loomc.solvers.anneal`) on true routed distances between
+   the ports each placement binds.
+3. **Negotiated-congestion routing** (:mod:`loomc.solvers.pathfinder`) of every
+   net as a tree.  If ports stay over capacity, the edges of the congested nets
+   weigh more, the congestion history is kept, and annealing runs again.
+4. **Exact finish** (:mod:`loomc.solvers.pnr`): the joint model restricted to
+   the chosen matches and, per net, to the arcs of its routed tree; it decides
+   tags, temporal slots and switch rules exactly.  If that is infeasible the
+   window grows: each DFG node keeps its ``k`` nearest candidates and each net
+   the arcs of its *corridors* (arcs on some path at most ``slack`` hops longer
+   than the shortest between its endpoints' candidates); ``k`` doubles and
+   ``slack`` grows until the budget is spent.
 
 The result is a normal :class:`~loomc.solvers.pnr.PnRSolution` over the joint
 problem's indices, so decoding, emission and verification do not care which
-path produced it.  Optimality is not claimed: the status is FEASIBLE with the
-routing stage's bound.
+path produced it.  Optimality is not claimed: the status is FEASIBLE and no
+global bound is reported (the window's bound holds for the window only).
 """
 
 from __future__ import annotations
@@ -32,15 +37,25 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra, shortest_path
 
 from loomc.mapper.problem import IndexedProblem
+from loomc.solvers.anneal import anneal
+from loomc.solvers.pathfinder import PortDistances, PortGraph, RouteNet, Routing, route
 from loomc.solvers.placement import PlacementProblem, solve_placement
 from loomc.solvers.pnr import PnRProblem, PnRSolution, SolveParams, solve
 
-#: joint model size (flow variables) above which the two-stage strategy runs
+#: joint model size (flow variables) up to which the joint model runs directly
+DIRECT_LIMIT = 60_000
+#: joint model size up to which the joint model still refines the scale
+#: strategy's mapping (and can prove infeasibility); above it, windows only
 JOINT_LIMIT = 250_000
 
 
 def joint_size(problem: PnRProblem) -> int:
-    return len(problem.arcs) * sum(len(n.sinks) for n in problem.nets)
+    """Flow variables of the joint model (arcs usable by a net x its sinks)."""
+    if problem.net_arcs is None:
+        return len(problem.arcs) * sum(len(n.sinks) for n in problem.nets)
+    return sum(len(problem.arcs) if arcs is None else len(arcs)
+               for arcs, net in zip(problem.net_arcs, problem.nets, strict=True)
+               for _ in net.sinks)
 
 
 @dataclass(frozen=True)
@@ -90,23 +105,6 @@ def geometry(ip: IndexedProblem) -> Geometry:
     xyz = _embed(dist)
     coords = {mi: tuple(int(c) for c in xyz[index[p]]) for mi, p in rep.items()}
     return Geometry(graph, coords)
-
-
-def _unroutable(problem: PnRProblem, graph: csr_matrix, node_match) -> list[tuple[int, int]]:
-    """(net, sink) pairs whose two bound ports have no physical path at all under
-    the placement ``node_match`` (internal edges of a group match are skipped)."""
-    ends = []  # (net, sink, source port, sink port)
-    for ni, net in enumerate(problem.nets):
-        src = _bound_port(problem, node_match, net.source, outputs=True)
-        for ki, sink in enumerate(net.sinks):
-            dst = _bound_port(problem, node_match, sink, outputs=False)
-            if src is not None and dst is not None:
-                ends.append((ni, ki, src, dst))
-    sources = sorted({s for _, _, s, _ in ends})
-    if not sources:
-        return []
-    d_from = dict(zip(sources, dijkstra(graph, indices=sources, unweighted=True), strict=True))
-    return [(ni, ki) for ni, ki, s, t in ends if not np.isfinite(d_from[s][t])]
 
 
 def _bound_port(problem: PnRProblem, node_match, end, outputs: bool) -> int | None:
@@ -183,9 +181,44 @@ def _wall_left(params: SolveParams, started: float) -> float | None:
     return max(0.5, params.wall_time - (time.monotonic() - started))
 
 
-def solve_two_stage(ip: IndexedProblem, params: SolveParams) -> PnRSolution:
-    """Place on a wirelength proxy, then solve the joint model in a growing
-    window around that placement (module docstring)."""
+#: rounds of annealing + negotiated routing before the window search takes over
+MAX_ROUNDS = 6
+#: deterministic seconds charged per annealing + routing round (they run outside
+#: CP-SAT, so the budget counts them as a fixed amount of work)
+ROUND_COST = 2.0
+
+
+def _route_nets(problem: PnRProblem, node_match) -> tuple[RouteNet, ...]:
+    nets = []
+    for net in problem.nets:
+        src = _bound_port(problem, node_match, net.source, outputs=True)
+        sinks = tuple(_bound_port(problem, node_match, s, outputs=False) for s in net.sinks)
+        nets.append(RouteNet(-1 if src is None else src,
+                             sinks if src is not None else tuple(None for _ in sinks)))
+    return tuple(nets)
+
+
+def _sub_problem(problem: PnRProblem, kept: tuple[int, ...], allowed) -> PnRProblem:
+    return PnRProblem(**{**problem.__dict__, "matches": tuple(problem.matches[i] for i in kept),
+                         "net_arcs": allowed})
+
+
+def _solve_window(problem: PnRProblem, kept: tuple[int, ...], allowed, node_match,
+                  params: SolveParams) -> PnRSolution:
+    """The joint model on a window; the solution comes back in full indices."""
+    index = {mi: i for i, mi in enumerate(kept)}
+    solved = solve(_sub_problem(problem, kept, allowed), params,
+                   hint=tuple(index.get(mi, -1) for mi in node_match))
+    if not solved.feasible:
+        return solved
+    return replace(solved, node_match=tuple(kept[i] if i >= 0 else -1
+                                            for i in solved.node_match))
+
+
+def solve_two_stage(ip: IndexedProblem, params: SolveParams, windows: bool = True) -> PnRSolution:
+    """Place, anneal, negotiate routes, then finish exactly on the routed trees
+    and — with ``windows`` — in growing windows (module docstring).  The
+    result's ``deterministic_time`` is the budget used."""
     problem = ip.problem
     started = time.monotonic()
     geo = geometry(ip)
@@ -200,53 +233,93 @@ def solve_two_stage(ip: IndexedProblem, params: SolveParams) -> PnRSolution:
                 edges.append((net.source.sw_node, sink.sw_node, 1))
     budget = params.deterministic_time
     spent = 0.0
-    cuts: list[tuple[int, ...]] = []
-    # 1. a placement whose every edge has at least one physical path
-    while True:
-        place_params = replace(params, deterministic_time=max(1.0, 0.2 * (budget - spent)),
-                               wall_time=_wall_left(params, started), log_progress=None)
-        placed = solve_placement(
-            PlacementProblem(problem.num_sw_nodes, problem.matches, coords, tuple(edges),
-                             problem.resource_capacity, nogoods=tuple(cuts)),
-            place_params,
-        )
-        spent += max(placed.deterministic_time, 0.05)
-        if not placed.feasible:
-            return PnRSolution(status=placed.status, objective=None, bound=None,
-                               wall_time=time.monotonic() - started, conflict=placed.conflict)
-        unroutable = _unroutable(problem, geo.port_graph, placed.node_match)
-        if not unroutable or spent >= budget or (_wall_left(params, started) or 2.0) <= 1.0:
+    log = params.log_progress or (lambda _msg: None)
+
+    def wall_ok() -> bool:
+        return (_wall_left(params, started) or 2.0) > 1.0
+
+    # 1. a resource-feasible placement with short embedded wirelength
+    place_params = replace(params, deterministic_time=max(1.0, 0.1 * budget),
+                           wall_time=_wall_left(params, started), log_progress=None)
+    placed = solve_placement(
+        PlacementProblem(problem.num_sw_nodes, problem.matches, coords, tuple(edges),
+                         problem.resource_capacity),
+        place_params,
+    )
+    spent += max(placed.deterministic_time, 0.05)
+    if not placed.feasible:
+        return PnRSolution(status=placed.status, objective=None, bound=None,
+                           wall_time=time.monotonic() - started, conflict=placed.conflict,
+                           deterministic_time=spent)
+
+    # 2-3. anneal on routed distances, negotiate routes; congested edges weigh more
+    graph = PortGraph.of(problem.arcs, problem.num_ports)
+    sources = {p for m in problem.matches for _, _, p in m.outputs}
+    sources |= {n.source.hw_port for n in problem.nets if n.source.is_fixed}
+    distance = PortDistances(graph, sources)
+    capacity = np.array([1 if b == 0 else 2**b for b in problem.port_tag_bits], dtype=np.int64)
+    for port, cap in problem.port_capacity:
+        capacity[port] = cap
+    history = np.zeros(problem.num_ports)
+    sink_counts = [len(n.sinks) for n in problem.nets]
+    edge_of_net = np.repeat(np.arange(len(problem.nets)), sink_counts)
+    weights = np.ones(len(edge_of_net))
+    node_match = placed.node_match
+    routing: Routing | None = None
+    # with the joint model as the fallback, give up on negotiation sooner
+    for rnd in range(MAX_ROUNDS if windows else MAX_ROUNDS // 2):
+        if spent >= budget or not wall_ok():
             break
-        for ni, ki in unroutable:  # forbid exactly the disconnected pair
-            net = problem.nets[ni]
-            pair = tuple(sorted({placed.node_match[e.sw_node]
-                                 for e in (net.source, net.sinks[ki]) if not e.is_fixed}))
-            if pair and pair not in cuts:
-                cuts.append(pair)
-    # 2. joint place-and-route in a window around it, widening on failure
-    k, slack = 3, 4
+        annealed = anneal(problem.matches, problem.nets, node_match,
+                          dict(problem.resource_capacity), distance, seed=params.seed + rnd,
+                          weights=weights.tolist(), heat=20.0 if rnd == 0 else 2.0)
+        node_match = annealed.node_match
+        routing = route(graph, _route_nets(problem, node_match), capacity, history=history)
+        spent += ROUND_COST
+        log(f"round {rnd + 1}: wirelength {annealed.cost:.0f}, routing "
+            f"{'legal' if routing.legal else f'{len(routing.overused)} ports over capacity'}"
+            f" after {routing.iterations} iterations")
+        if routing.legal:
+            break
+        bad = set(routing.congested_nets) | {ni for ni, _ in routing.unreachable}
+        weights[np.isin(edge_of_net, sorted(bad))] *= 1.5
+        # congestion-aware distances: a port that stayed crowded costs its history
+        graph.set_costs(history, np.ones(problem.num_ports))
+        distance = PortDistances(graph, sources)
+
+    # 4. exact finish on the routed trees, then in growing windows
+    if routing is not None and routing.legal and spent < budget and wall_ok():
+        kept = tuple(sorted({mi for mi in node_match if mi >= 0}))
+        allowed = tuple(tuple(sorted({a for path in per_sink for a in path}))
+                        for per_sink in routing.routes)
+        finished = _solve_window(problem, kept, allowed, node_match, replace(
+            params, deterministic_time=max(1.0, budget - spent),
+            wall_time=_wall_left(params, started)))
+        spent += max(finished.deterministic_time, 0.05)
+        log(f"exact finish on the routed trees: {finished.status}")
+        if finished.feasible:
+            return replace(finished, status="FEASIBLE", bound=None,
+                           wall_time=time.monotonic() - started, deterministic_time=spent)
+    k, slack = 1, 2
     last: PnRSolution | None = None
-    while spent < budget and (_wall_left(params, started) or 2.0) > 1.0:
-        kept, allowed = _window(problem, geo.port_graph, coords, placed.node_match, k, slack)
-        index = {mi: i for i, mi in enumerate(kept)}
-        sub = PnRProblem(**{**problem.__dict__, "matches": tuple(problem.matches[i] for i in kept),
-                            "net_arcs": allowed})
-        sub_params = replace(params, deterministic_time=max(1.0, budget - spent),
-                             wall_time=_wall_left(params, started))
-        routed = solve(sub, sub_params, hint=tuple(index.get(mi, -1)
-                                                   for mi in placed.node_match))
+    previous = None
+    while windows and spent < budget and wall_ok():
+        kept, allowed = _window(problem, geo.port_graph, coords, node_match, k, slack)
+        if (kept, allowed) == previous:
+            break  # the window covers everything the corridors can reach
+        previous = kept, allowed
+        routed = _solve_window(problem, kept, allowed, node_match, replace(
+            params, deterministic_time=max(1.0, budget - spent),
+            wall_time=_wall_left(params, started)))
         spent += max(routed.deterministic_time, 0.05)
-        if params.log_progress:
-            params.log_progress(f"window k={k} slack={slack}: {len(kept)} matches, "
-                                f"{sum(map(len, allowed))} arcs, {routed.status}")
+        log(f"window k={k} slack={slack}: {len(kept)} matches, "
+            f"{sum(map(len, allowed))} arcs, {routed.status}")
         if routed.feasible:
-            node_match = tuple(kept[i] if i >= 0 else -1 for i in routed.node_match)
-            # optimal within the window only: no global proof
-            return replace(routed, status="FEASIBLE", node_match=node_match,
-                           wall_time=time.monotonic() - started)
+            return replace(routed, status="FEASIBLE", bound=None,
+                           wall_time=time.monotonic() - started, deterministic_time=spent)
         last = routed
         if routed.status != "INFEASIBLE":
             break  # out of budget inside the window
-        k, slack = k * 2, slack + 4
-    return last or PnRSolution(status="UNKNOWN", objective=None, bound=None,
-                               wall_time=time.monotonic() - started)
+        k, slack = k * 2, slack + 2
+    last = last or PnRSolution(status="UNKNOWN", objective=None, bound=None, wall_time=0.0)
+    return replace(last, wall_time=time.monotonic() - started, deterministic_time=spent)
