@@ -1,11 +1,17 @@
-"""Map real application DFGs onto Loom's CGRA templates (the scale strategy).
+"""Map every real application DFG onto Loom's CGRA templates, smallest first.
 
-Usage: python bench/mapper_apps.py [--budget S] [--template small] [APP ...]
+Usage: python bench/mapper_apps.py [--budget S] [--templates smoke,small,medium,large]
+                                   [--apps SUBSTRING] [--check-only]
 
-For each app (default: a spread of sizes) the DFG is mapped onto the given
-template with the default reproducible settings; prints a markdown row per app:
-ops, template size, path taken (joint model or two-stage window), status,
-objective/bound/gap, wall seconds.
+For each ``$LOOMC_CORPUS/loom/apps/*/*.handshake.mlir`` and each template in
+order: a resource check (tech-mapping, reachability pruning, placement
+constraints without routing — :func:`loomc.mapper.pipeline.check_resources`)
+rejects a template that cannot hold the app, naming the shortage.  On the first
+template that fits, the app is mapped with the given budget (deterministic
+seconds; reproducible settings); if that mapping fails, the next fitting
+template is tried.  One markdown row per app: ops, where it was rejected and
+why, where it mapped, solver status, objective, bound, gap, wall seconds.  The
+summary counts apps that fit some template and how many of those mapped.
 """
 
 from __future__ import annotations
@@ -17,50 +23,68 @@ import time
 from loomc.corpus import corpus_root
 from loomc.graph import model
 from loomc.graph.load import adg_from_file, dfgs_from_file
-from loomc.mapper.pipeline import MapperOptions, map_dfg
-from loomc.mapper.problem import build_candidates, build_problem
-from loomc.mapper.scale import JOINT_LIMIT, joint_size
+from loomc.mapper.pipeline import MapperOptions, check_resources, map_dfg
 
 
-def fmt(x: float | None) -> str:
-    return "" if x is None else f"{x:g}"
-
-
-DEFAULT_APPS = ("vecsum", "cumsum", "relu", "vecadd", "dotprod", "axpy")
+def _short(message: str, limit: int = 110) -> str:
+    message = message.replace("|", "/")
+    return message if len(message) <= limit else message[: limit - 3] + "..."
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--budget", type=float, default=60.0)
-    ap.add_argument("--template", default="small")
-    ap.add_argument("apps", nargs="*", default=list(DEFAULT_APPS))
+    ap.add_argument("--templates", default="smoke,small,medium,large")
+    ap.add_argument("--apps", default="", help="substring filter on folder/file")
+    ap.add_argument("--check-only", action="store_true", help="resource checks only")
     args = ap.parse_args()
     root = corpus_root() / "loom"
-    adg = adg_from_file(root / "templates" / f"loom_cgra_{args.template}.fabric.mlir")
-    targets = sum(1 for n in model.nodes(adg) if n.is_placement_target)
-    print(f"template {args.template}: {targets} placement targets, budget {args.budget}")
-    print("| app | ops | path | status | objective | bound | gap | seconds | code |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for app in args.apps:
-        path = next(iter(sorted(root.glob(f"apps/*/{app}.handshake.mlir"))), None)
-        if path is None:
-            print(f"| {app} | - | - | missing | | | | | |")
+    templates = [(t, adg_from_file(root / "templates" / f"loom_cgra_{t}.fabric.mlir"))
+                 for t in args.templates.split(",")]
+    print(f"budget {args.budget:g} s per mapping; templates {args.templates}")
+    print("| app | ops | rejected (shortage) | mapped on | status | objective | bound | gap "
+          "| map s | note |")
+    print("|---|---:|---|---|---|---:|---:|---:|---:|---|")
+    fits = mapped = total = 0
+    for path in sorted(root.glob("apps/*/*.handshake.mlir")):
+        name = f"{path.parent.name}/{path.name.removesuffix('.handshake.mlir')}"
+        if args.apps and args.apps not in name:
             continue
+        total += 1
         dfg = dfgs_from_file(path)[0]
         ops = sum(1 for n in model.nodes(dfg) if not n.is_sentinel)
-        try:
-            size = joint_size(build_problem(dfg, adg, build_candidates(dfg, adg)).problem)
-            route = "joint" if size <= JOINT_LIMIT else "two-stage"
-        except Exception:  # noqa: BLE001 - reported by map_dfg below
-            route = "-"
-        t0 = time.monotonic()
-        m = map_dfg(dfg, adg, MapperOptions(budget=args.budget))
-        dt = time.monotonic() - t0
-        s = m.solver
-        print(f"| {app} | {ops} | {route} | {m.status} ({s.status if s else '-'}) | "
-              f"{fmt(s and s.objective)} | {fmt(s and s.bound)} | "
-              f"{'' if not s or s.gap is None else f'{100 * s.gap:.1f}%'} | {dt:.0f} | "
-              f"{m.diagnostics.code or ''} |", flush=True)
+        rejected, tried, row = [], [], None
+        for tname, adg in templates:
+            t0 = time.monotonic()
+            short = check_resources(dfg, adg)
+            if short is not None:
+                rejected.append(f"{tname} ({time.monotonic() - t0:.1f}s): {short.code}: "
+                                f"{_short(short.message)}")
+                continue
+            if args.check_only:
+                row = (tname, "fits", "", "", "", "", "")
+                break
+            t0 = time.monotonic()
+            m = map_dfg(dfg, adg, MapperOptions(budget=args.budget))
+            dt = time.monotonic() - t0
+            s = m.solver
+            gap = "" if s is None or s.gap is None else f"{s.gap:.1%}"
+            if m.status == "success":
+                row = (tname, s.status, f"{s.objective:g}",
+                       "" if s.bound is None else f"{s.bound:g}", gap, f"{dt:.0f}",
+                       "; ".join(tried))
+                break
+            tried.append(f"{tname}: {m.diagnostics.code} ({s.status if s else '-'}, {dt:.0f}s)")
+        if row is not None or tried:
+            fits += 1
+        if row is not None and row[1] != "fits":
+            mapped += 1
+        where, status, obj, bound, gap, secs, note = row or ("-", "failed", "", "", "", "",
+                                                           "; ".join(tried))
+        print(f"| {name} | {ops} | {'<br>'.join(rejected)} | {where} | {status} | {obj} | "
+              f"{bound} | {gap} | {secs} | {note} |", flush=True)
+    print(f"\napps: {total}; fit some template by resources: {fits}; "
+          f"mapped: {mapped}/{fits}", flush=True)
     return 0
 
 

@@ -29,6 +29,7 @@ from loomc.mapper.problem import (
 )
 from loomc.mapper.prune import Pruned, prune_unreachable
 from loomc.mapper.scale import DIRECT_LIMIT, JOINT_LIMIT, joint_size, solve_two_stage
+from loomc.mapper.shortage import Shortage, describe, find_shortage
 from loomc.solvers.pnr import PnRProblem, PnRSolution, SolveParams, solve
 
 #: wall-clock safety cap, as a multiple of the (deterministic) budget
@@ -67,31 +68,75 @@ def _params(options: MapperOptions) -> SolveParams:
     )
 
 
+def _prepare(dfg: nx.MultiDiGraph, adg: nx.MultiDiGraph,
+             options: MapperOptions) -> IndexedProblem | Diagnostics:
+    """Candidates, the indexed problem and reachability pruning — or the
+    diagnostics that end the run before any solve."""
+    try:
+        candidates = build_candidates(dfg, adg)
+    except MappingInfeasible as err:
+        return Diagnostics(
+            code=err.code, message=err.message, unmapped_nodes=err.unmapped,
+            first_violated_constraint="C2" if "SENTINEL" in (err.code or "") else "C1",
+        )
+    weights = profile_weights(options.profile, dict(options.weights))
+    ip = build_problem(dfg, adg, candidates, strict_switches=options.strict_switches,
+                       weights=weights[:2])
+    pruned = prune_unreachable(ip)
+    if pruned.dead_edge is not None or pruned.dead_node is not None:
+        return _unreachable(ip, pruned, dfg)
+    shortage = find_shortage(pruned.problem)
+    if shortage is not None:
+        return _short(pruned.problem, shortage, dfg)
+    return pruned.problem
+
+
+def _short(ip: IndexedProblem, shortage: Shortage, dfg) -> Diagnostics:
+    """C4/C5: more ops than resource units they can use, counted (no solve)."""
+    nodes = {n.id: n for n in model.nodes(dfg)}
+    names = tuple(ip.sw_node_ids[v] for v in shortage.sw_nodes)
+    temporal = all(u.startswith("tpe:") for u in shortage.units)
+    what = "instruction slots" if temporal else "hardware nodes"
+    ops = ", ".join(f"{nodes[n].op_name} '{nodes[n].name}'" for n in names)
+    return Diagnostics(
+        code="CPL_MAPPER_TEMPORAL_CAPACITY" if temporal else "CPL_MAPPER_INSUFFICIENT_RESOURCES",
+        first_violated_constraint="C5" if temporal else "C4", unmapped_nodes=names,
+        message=f"not enough {what}: "
+                f"{describe(ip, shortage, {n: nodes[n].op_name for n in names})}: {ops}",
+        conflicting=tuple((n, "", f"competes for the same {what}") for n in names),
+    )
+
+
 def map_dfg(dfg: nx.MultiDiGraph, adg: nx.MultiDiGraph, options: MapperOptions) -> Mapping:
     """Map one DFG onto one ADG; a failed mapping comes back with diagnostics
     (``status == "failed"``) rather than as an exception."""
     params = _params(options)
     base = dict(dfg_name=dfg.graph.get("name", ""), adg_name=adg.graph.get("name", ""),
                 profile=options.profile, seed=options.seed)
-    try:
-        candidates = build_candidates(dfg, adg)
-    except MappingInfeasible as err:
-        return Mapping(**base, status="failed", diagnostics=Diagnostics(
-            code=err.code, message=err.message, unmapped_nodes=err.unmapped,
-            first_violated_constraint="C2" if "SENTINEL" in (err.code or "") else "C1",
-        ))
-    weights = profile_weights(options.profile, dict(options.weights))
-    ip = build_problem(dfg, adg, candidates, strict_switches=options.strict_switches,
-                       weights=weights[:2])
-    pruned = prune_unreachable(ip)
-    if pruned.dead_edge is not None or pruned.dead_node is not None:
-        return Mapping(**base, status="failed", diagnostics=_unreachable(ip, pruned, dfg))
-    ip = pruned.problem
+    ip = _prepare(dfg, adg, options)
+    if isinstance(ip, Diagnostics):
+        return Mapping(**base, status="failed", diagnostics=ip)
     solution = _solve(ip, params)
     if solution.feasible:
         return decode(ip, solution, dfg, adg, profile=options.profile, params=params)
     return Mapping(**base, status="failed", solver=solver_record(solution, params),
                    diagnostics=_explain(ip, solution.status, solution.conflict, dfg, params))
+
+
+def check_resources(dfg: nx.MultiDiGraph, adg: nx.MultiDiGraph,
+                    options: MapperOptions | None = None) -> Diagnostics | None:
+    """Does the DFG fit the fabric by resources alone?  Tech-mapping,
+    reachability pruning and the placement constraints (no routing) decide in
+    seconds; the diagnostics name the shortage (op kind, needed, available)."""
+    options = options or MapperOptions()
+    ip = _prepare(dfg, adg, options)
+    if isinstance(ip, Diagnostics):
+        return ip
+    params = SolveParams(seed=options.seed, deterministic_time=5.0)
+    placed = solve(PnRProblem(**{**ip.problem.__dict__, "nets": ()}), params)
+    if placed.status != "INFEASIBLE":
+        return None
+    return _explain(ip, "INFEASIBLE", (), dfg, params)
 
 
 def _solve(ip: IndexedProblem, params: SolveParams) -> PnRSolution:
