@@ -9,26 +9,45 @@ constraints without routing — :func:`loomc.mapper.pipeline.check_resources`)
 rejects a template that cannot hold the app, naming the shortage.  On the first
 template that fits, the app is mapped with the given budget (deterministic
 seconds; reproducible settings); if that mapping fails, the next fitting
-template is tried.  One markdown row per app: ops, where it was rejected and
-why, where it mapped, solver status, objective, bound, gap, wall seconds.  The
-summary counts apps that fit some template and how many of those mapped.
+template is tried.  Every mapping is written out and checked by the
+independent validator (:mod:`loomc.verify`) before it counts.  One markdown
+row per app: ops, where it was rejected and why, where it mapped, solver
+status, objective, bound, gap, wall seconds.  The summary counts apps that
+fit some template and how many of those mapped.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from loomc.corpus import corpus_root
 from loomc.graph import model
 from loomc.graph.load import adg_from_file, dfgs_from_file
+from loomc.mapper.outputs import output_paths, write_outputs
 from loomc.mapper.pipeline import MapperOptions, check_resources, map_dfg
+from loomc.mlir_io import parse_mlir_file
+from loomc.verify import verify_pnr_files
 
 
 def _short(message: str, limit: int = 110) -> str:
     message = message.replace("|", "/")
     return message if len(message) <= limit else message[: limit - 3] + "..."
+
+
+def _validate(mapping, dfg, adg, adg_path: Path, dfg_path: Path) -> list[str]:
+    """Write every output and check the mapping with the independent validator."""
+    with tempfile.TemporaryDirectory() as tmp:
+        write_outputs(Path(tmp) / "out", mapping, dfg, adg, parse_mlir_file(adg_path),
+                      "balanced")
+        out = output_paths(Path(tmp) / "out")
+        result = verify_pnr_files(adg_path, dfg_path, out[".map.json"],
+                                  config_path=out[".config.bin"], addr_path=out["_addr.h"],
+                                  configured_path=out[".fabric.mlir"])
+    return [v.one_line() for v in result.violations]
 
 
 def main() -> int:
@@ -39,8 +58,9 @@ def main() -> int:
     ap.add_argument("--check-only", action="store_true", help="resource checks only")
     args = ap.parse_args()
     root = corpus_root() / "loom"
-    templates = [(t, adg_from_file(root / "templates" / f"loom_cgra_{t}.fabric.mlir"))
-                 for t in args.templates.split(",")]
+    paths = {t: root / "templates" / f"loom_cgra_{t}.fabric.mlir"
+             for t in args.templates.split(",")}
+    templates = [(t, adg_from_file(p)) for t, p in paths.items()]
     print(f"budget {args.budget:g} s per mapping; templates {args.templates}")
     print("| app | ops | rejected (shortage) | mapped on | status | objective | bound | gap "
           "| map s | note |")
@@ -70,6 +90,10 @@ def main() -> int:
             s = m.solver
             gap = "" if s is None or s.gap is None else f"{s.gap:.1%}"
             if m.status == "success":
+                problems = _validate(m, dfg, adg, paths[tname], path)
+                if problems:
+                    tried.append(f"{tname}: INVALID MAPPING {problems[0]}")
+                    continue
                 row = (tname, s.status, f"{s.objective:g}",
                        "" if s.bound is None else f"{s.bound:g}", gap, f"{dt:.0f}",
                        "; ".join(tried))

@@ -93,7 +93,7 @@ def solve_placement(problem: PlacementProblem, params: SolveParams) -> Placement
             cp.Add(dist >= pos[v][d] - pos[u][d])
             terms.append(w * dist)
     cp.Minimize(sum(terms))
-    for mi in problem.hint:
+    for mi in sorted(set(problem.hint)):
         if mi >= 0:
             cp.AddHint(lits[mi], 1)
     cp.AddAssumptions(assume)

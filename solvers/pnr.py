@@ -224,6 +224,23 @@ def _and(cp: cp_model.CpModel, a, b, name: str):
     return r
 
 
+def _reach(start: set[int], allowed: set[int], adjacent: dict[int, list[int]],
+           arcs: Sequence[Arc], forward: bool) -> set[int]:
+    """Ports reachable from ``start`` along allowed arcs (against them when
+    ``forward`` is false), ``start`` included."""
+    seen = set(start)
+    stack = list(start)
+    while stack:
+        p = stack.pop()
+        for ai in adjacent.get(p, ()):
+            if ai in allowed:
+                q = arcs[ai].dst if forward else arcs[ai].src
+                if q not in seen:
+                    seen.add(q)
+                    stack.append(q)
+    return seen
+
+
 def build_model(problem: PnRProblem) -> _Model:
     """Encode ``problem`` as CP-SAT (see module docstring for the formulation)."""
     m = _Model(problem)
@@ -280,11 +297,29 @@ def build_model(problem: PnRProblem) -> _Model:
         else:
             src_placed = placed[net.source.sw_node]
 
+        # flow variables only where a flow can run: from a port the source can
+        # bind to a port this sink can bind, along the net's allowed arcs
+        sink_ports = [_port_literals(m, sink, outputs=False) for sink in net.sinks]
+        fwd = _reach({net.source.hw_port} if src_ports is None else set(src_ports),
+                     allowed_set, out_arcs, arcs, forward=True)
+        sink_arcs = []
+        for sink, table in zip(net.sinks, sink_ports, strict=True):
+            bwd = _reach({sink.hw_port} if table is None else set(table), allowed_set,
+                         in_arcs, arcs, forward=False)
+            sink_arcs.append({a for a in allowed_set
+                              if arcs[a].src in fwd and arcs[a].dst in bwd})
+        allowed_set = set().union(*sink_arcs) if sink_arcs else set()
         for ai in sorted(allowed_set):
             m.net_arc[ni, ai] = cp.NewBoolVar(f"n{ni}a{ai}")
+        # no match here exposes the producer's port (a window of the problem may
+        # lack the matches that do): its edges can only stay inside a multi-op PE
+        hidden = (placed[net.source.sw_node]
+                  if src_ports is not None and not src_ports else None)
         for ki, sink in enumerate(net.sinks):
-            snk_ports = _port_literals(m, sink, outputs=False)
+            snk_ports = sink_ports[ki]
             if snk_ports is None:
+                if hidden is not None:
+                    cp.Add(hidden == 0)
                 need = src_placed
                 demand = {sink.hw_port: need}
             else:
@@ -293,6 +328,8 @@ def build_model(problem: PnRProblem) -> _Model:
                                  f"ext{ni}_{ki}")
                     if snk_ports else cp.NewConstant(0)
                 )
+                if hidden is not None:
+                    cp.AddImplication(hidden, routed.Not())
                 need = _and(cp, routed, src_placed, f"need{ni}_{ki}")
                 demand = {
                     p: _and(cp, _bool_of_sum(cp, ls, f"d{ni}_{ki}_{p}"), need,
@@ -308,17 +345,17 @@ def build_model(problem: PnRProblem) -> _Model:
                     for p, ls in src_ports.items()
                 }
             flows = {}
-            for ai in sorted(allowed_set):
+            for ai in sorted(sink_arcs[ki]):
                 f = cp.NewBoolVar(f"f{ni}_{ki}_{ai}")
                 cp.AddImplication(f, m.net_arc[ni, ai])
                 flows[ai] = f
                 m.flow[ni, ki, ai] = f
             touched = set(demand) | set(supply)
-            for ai in allowed_set:
+            for ai in sink_arcs[ki]:
                 touched.add(arcs[ai].src)
                 touched.add(arcs[ai].dst)
             tagged_touch: dict[int, list] = defaultdict(list)
-            for ai in allowed_set:
+            for ai in sink_arcs[ki]:
                 for p in (arcs[ai].src, arcs[ai].dst):
                     if problem.port_tag_bits[p]:
                         tagged_touch[p].append(flows[ai])
@@ -343,7 +380,8 @@ def build_model(problem: PnRProblem) -> _Model:
                 cp.Add(sum(entering) <= 1)
         # a net's arc is used only if some commodity flows on it
         for ai in allowed_set:
-            lits = [m.flow[ni, ki, ai] for ki in range(len(net.sinks))]
+            lits = [m.flow[ni, ki, ai] for ki in range(len(net.sinks))
+                    if (ni, ki, ai) in m.flow]
             cp.AddBoolOr(lits).OnlyEnforceIf(m.net_arc[ni, ai])
         # port usage of this net
         by_port: dict[int, list] = defaultdict(list)
@@ -546,7 +584,7 @@ def _solve_once(problem: PnRProblem, params: SolveParams, hint: tuple[int, ...],
         for key, var in m.net_arc.items():
             m.cp.AddHint(var, key in used_arcs)
     else:
-        for mi in hint:
+        for mi in sorted(set(hint)):  # a group match is every member's hint
             if mi >= 0:
                 m.cp.AddHint(m.match_lit[mi], 1)
     required = m.assume if require is None else [m.assume[v] for v in require]
