@@ -4,9 +4,11 @@ For every ``$LOOMC_CORPUS/loom/apps/*/*.mlir``: ``--gen-adg`` on that app, then
 ``loomc --adg GEN --dfgs APP -o OUT --mapper-budget B`` through
 :func:`loomc.cli.run`.  Per app it reports fabric size (PEs, switches), DFG ops,
 PE/op ratio, generation and mapping time, and the mapper's status and cost from
-``OUT.map.json`` (spec-mapper-output.md) — or the mapper's error line when it
-failed or does not exist yet.  Per ``domain-*`` folder it also generates one
-fabric from all of the folder's apps and maps each app onto it.
+``OUT.map.json`` (spec-mapper-output.md) with the solver status and gap — or
+the mapper's error line when it failed.  Every mapping is checked by the
+independent validator (:mod:`loomc.verify`); one that fails counts as INVALID.
+Per ``domain-*`` folder it also generates one fabric from all of the folder's
+apps and maps each app onto it.
 
 Usage::
 
@@ -75,11 +77,31 @@ def _map(fabric: Path, app: Path, out: Path, budget: float) -> tuple[float, str,
             status = str(data.get("status", status))
             total = (data.get("cost") or {}).get("total")
             cost = f"{total:.3g}" if isinstance(total, int | float) else "-"
+            solver = data.get("solver") or {}
+            if solver.get("status"):
+                gap = solver.get("gap")
+                status += f" ({solver['status']}" + (
+                    f", gap {gap:.1%})" if isinstance(gap, int | float) else ")")
         except (OSError, ValueError) as exc:
             status = f"bad map.json ({exc})"
+    if code == 0:
+        bad = _validate(fabric, app, out)
+        if bad:
+            status, err = "INVALID", io.StringIO(bad[0])
     lines = [ln for ln in err.getvalue().splitlines() if ln.strip()]
     note = lines[-1][:120] if lines and code != 0 else ""
     return seconds, status, cost, note
+
+
+def _validate(fabric: Path, app: Path, out: Path) -> list[str]:
+    """The independent validator (loomc.verify) on every output of a mapping."""
+    from loomc.mapper.outputs import output_paths
+    from loomc.verify import verify_pnr_files
+
+    paths = output_paths(out)
+    result = verify_pnr_files(fabric, app, paths[".map.json"], config_path=paths[".config.bin"],
+                              addr_path=paths["_addr.h"], configured_path=paths[".fabric.mlir"])
+    return [v.one_line() for v in result.violations]
 
 
 def _row(scope: str, app: Path, result: GenResult, gen_s: float, fabric: Path, out: Path,
@@ -171,7 +193,7 @@ def render(rows: list[Row], args: argparse.Namespace, out_dir: Path) -> str:
     apps = [r for r in rows if r.scope == "app" and r.dfg_ops]
     if apps:
         mean = sum(r.ratio for r in apps) / len(apps)
-        mapped = sum(1 for r in rows if r.status in ("success", "ok"))
+        mapped = sum(1 for r in rows if r.status.startswith(("success", "ok")))
         lines += [
             "",
             f"apps: {len(apps)}, mean PE/op {mean:.3f}, max {max(r.ratio for r in apps):.3f}; "
