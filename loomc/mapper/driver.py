@@ -112,8 +112,9 @@ def run_map_request(req: MapRequest) -> int:
     elif not req.quiet:
         s = mapping.solver
         gap = "" if s.gap is None else f", gap {100 * s.gap:.1f}%"
+        bound = "no proven bound" if s.bound is None else f"bound {s.bound:g}"
         print(f"loomc: mapped {len(mapping.placement)} ops, {len(mapping.routes)} edges: "
-              f"{s.status} (objective {s.objective:g}, bound {s.bound:g}{gap}), "
+              f"{s.status} (objective {s.objective:g}, {bound}{gap}), "
               f"cost {cost.total:.4f}, {s.wall_time:.1f}s")
         for p in paths:
             print(f"loomc: wrote {p}")

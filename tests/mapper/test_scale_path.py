@@ -45,3 +45,16 @@ def test_scale_path_maps_verifies_and_repeats(name: str, corpus: Path, tmp_path:
     again = map_dfg(dfg, adg, MapperOptions(budget=10.0))
     assert (again.placement, again.routes, again.temporal) == (
         first.placement, first.routes, first.temporal)
+
+
+def test_cli_reports_a_scale_path_mapping(corpus: Path, tmp_path: Path, monkeypatch,
+                                          capsys) -> None:
+    from loomc.cli import run
+
+    monkeypatch.setattr(pipeline, "DIRECT_LIMIT", 0)
+    monkeypatch.setattr(pipeline, "JOINT_LIMIT", 0)
+    case = CASES[PAIRS[0]]
+    code = run(["--adg", str(case.adg), "--dfgs", str(case.dfg), "-o", str(tmp_path / "m"),
+                "--mapper-budget", "10"])
+    out = capsys.readouterr().out
+    assert code == 0 and "FEASIBLE (objective" in out and "no proven bound" in out
