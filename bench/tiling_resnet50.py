@@ -15,18 +15,23 @@ The runs are deterministic (seed 0, interleaved search, deterministic time
 limit calibrated from ``--time``), so wall time can differ from the budget.
 Energies come from the macro's illustrative ERT (not Accelergy output).
 
-Measured 2026-11-22 on the shared 2-core machine (``--time 30``, other jobs
-running): 0/21 layers proven optimal; every layer FEASIBLE with a reported gap
-of 93.6-99.7 %; wall 8.7-43.4 s per layer (deterministic budget, so wall time
-depends on load), 475 s in total.  The issue's target (proven optimal within
-60 s for >= 90 % of layers) is NOT met.  The gap is CP-SAT's own objective
-bound on the EDP product of the bound model, which barely moves from 0 within
-the budget; it says nothing about how far the mapping really is from optimal.
-As a sanity check of mapping quality, the baselines over the same model with
-the same 30 s (``algorithm=random_pruned`` / ``hybrid``, timeout 100000) gave
-EDP 1.15e13 / 9.30e12 (res2a_branch2a), 4.94e14 / 9.46e14 (res3a_branch2b) and
-6.28e14 / 9.28e14 (res4a_branch2b), against CP-SAT's 7.44e12, 2.95e14 and
-2.98e14.
+Measured 2026-11-22 on the shared 2-core machine (``--time 60``, another
+engineer's jobs running): 16/21 layers proven optimal — every 1x1 layer, strided
+or not (2.4-50 s wall each); the five layers with sliding windows (conv1 and the
+four 3x3 ``branch2b`` layers) end FEASIBLE with gaps of 5.1 %, 6.6 %, 7.8 %,
+17.6 % and 71.5 % (conv1); 548 s in total.  The issue's target (>= 90 % proven
+within 60 s) is NOT met: 76 %.  Before the cycle-class proof, the symmetry
+breaking on pass-through levels and the traffic floors, every layer ended
+FEASIBLE with gaps of 93.6-99.7 % (``--time 30``).
+
+How the proofs work: see ``loomc.solvers.tiling_edp`` (one linear problem per
+cycle count), ``loomc.solvers.tiling_symmetry`` (the Eyeriss spatial containers
+own loops that only matter through their place in the loop sequence) and
+``loomc.solvers.tiling_cost.traffic_floor``.  What blocks the sliding-window
+layers: there the evaluator can tell where a loop sits relative to the spatial
+splits, so only exact re-encodings are removed, and CP-SAT's bound stays a few
+percent below the incumbent (with the pass-through levels emptied, which is not
+a valid restriction there, res5a_branch2b's class proves in 5 s).
 """
 
 from __future__ import annotations

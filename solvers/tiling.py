@@ -25,7 +25,10 @@ rank extents, ``ceil`` to vector accesses, multicast groups), in two variants:
 * the *bound* (``metric_vars``): never above the Timeloop-compatible evaluator
   (it leaves out bandwidth throttling, network and address-generation energy,
   and the re-use Timeloop's representative-iteration deltas may find on
-  sliding-window loops); exact for tensors without sliding windows;
+  sliding-window loops); exact for tensors without sliding windows.  Each
+  (level, tensor) energy is raised to the traffic every used element needs
+  (:func:`loomc.solvers.tiling_cost.traffic_floor`), and dimensions of bound 1
+  are dropped from projections first (a 1x1 convolution has no window);
 * the *guide* (``guide_vars``): sliding-window loops counted like any other
   loop, plus "no bandwidth throttling" constraints — closer to the evaluator on
   typical mappings, used only to find good mappings.
@@ -44,6 +47,13 @@ an incumbent, then a local search on the exact evaluator
    (the bound's soundness is tested on random mappings and re-checked on every
    evaluated one; a violation downgrades the result to FEASIBLE).
 
+Two additions make the proofs tractable on real layers.  Pass-through levels
+(keeping nothing, e.g. Eyeriss' spatial containers) only admit the canonical
+encoding of their loops (:mod:`loomc.solvers.tiling_symmetry`: none at all
+without sliding windows, where hoisting them never costs).  And when ``edp`` is
+the only metric, step (3) runs per cycle count instead of on the product
+(:mod:`loomc.solvers.tiling_edp`).
+
 When the budget runs out first, the result reports the best bound still open and
 the gap.  Budgets are deterministic by default (CP-SAT deterministic time, seeded,
 interleaved workers; local search counted in evaluations), so a seed reproduces
@@ -57,6 +67,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from loomc.solvers.tiling_cost import rank_of, traffic_floor
 from loomc.solvers.tiling_spec import (
     SPATIAL_X,
     SPATIAL_Y,
@@ -159,6 +170,8 @@ class TilingModel:
     """The CP-SAT model of one :class:`TilingSpec` (build once, solve many times)."""
 
     def __init__(self, spec: TilingSpec, energy_scale: int | None = None, counts: bool = True):
+        # bound-1 dimensions dropped from projections (same counts, fewer "windows")
+        spec = spec.without_unit_dims()
         self.spec = spec
         self.with_counts = counts
         self.m = cp_model.CpModel()
@@ -170,6 +183,7 @@ class TilingModel:
         self.cap = 4 * spec.computes + max(ds.size(spec.bounds) for ds in spec.spaces) + 8
         self.groups: dict[str, cp_model.IntVar] = {}
         self._pow_cache: dict[tuple, cp_model.IntVar] = {}
+        self._mul_cache: dict[tuple, object] = {}
         self._build()
 
     # ------------------------------------------------------------------ helpers
@@ -207,6 +221,14 @@ class TilingModel:
         if not vs:
             return const
         cap = limit if limit is not None else self.cap
+        # the same product twice is one variable (so CP-SAT sees the equality)
+        key = (tuple(sorted(v.Index() for v in vs)), const, cap)
+        if key in self._mul_cache:
+            return self._mul_cache[key]
+        self._mul_cache[key] = out = self._mul_new(vs, const, cap, name)
+        return out
+
+    def _mul_new(self, vs: list, const: int, cap: int, name: str):
         # fold into binary products, small operands first, so no product can overflow
         vs.sort(key=self._ub)
         acc = vs[0]
@@ -307,6 +329,7 @@ class TilingModel:
                     m.Add(b == 0)
                 self.u[lv, d] = b
         self._order()
+        self._symmetry()
         self._keep()
         self._spatial_fanout()
         self._spans_and_capacity()
@@ -324,6 +347,27 @@ class TilingModel:
             return
         self._counts()
         self._objectives()
+        self._redundant()
+
+    def _redundant(self) -> None:
+        """An implied fact CP-SAT's relaxation does not see on its own (it cuts no mapping):
+        cycles x instances of the innermost level x its own fan-out = computes (every loop
+        is temporal or spatial), so fixing the cycle count fixes the instances."""
+        spec, m = self.spec, self.m
+        own = [self._value(d, self._expo(d, [0], (SPATIAL_X, SPATIAL_Y)), f"sp0_{d}")
+               for d in range(self.nd)]
+        terms = [t for t in [self.cycles, self.inst[0]] + own if not isinstance(t, int)]
+        const = math.prod(t for t in [self.inst[0]] + own if isinstance(t, int))
+        if terms and spec.computes % const == 0:
+            if len(terms) == 1:
+                m.Add(terms[0] == spec.computes // const)
+            else:
+                acc = terms[0]
+                for i, t in enumerate(terms[1:-1]):
+                    nxt = m.NewIntVar(1, spec.computes, f"red_acc{i}")
+                    m.AddMultiplicationEquality(nxt, [acc, t])
+                    acc = nxt
+                m.AddMultiplicationEquality(spec.computes // const, [acc, terms[-1]])
 
     def _rules_factors(self) -> None:
         spec, m = self.spec, self.m
@@ -385,6 +429,39 @@ class TilingModel:
                     for b in later:
                         m.AddBoolOr([g.Not(), self.u[lv, a].Not(), self.u[lv, b].Not(),
                                      self.before[lv, a, b]])
+
+    def _symmetry(self) -> None:
+        """Only the canonical encoding of loops on pass-through levels (tiling_symmetry)."""
+        from loomc.solvers.tiling_symmetry import merge_allowed, transparent_levels
+
+        m, nd = self.m, self.nd
+        merge = merge_allowed(self.spec)
+        for lv in transparent_levels(self.spec):
+            if merge:
+                # no sliding windows: hoisting dominates (tiling_symmetry.hoisted)
+                for d in range(nd):
+                    for p in self.primes[d]:
+                        m.Add(self.e[lv, TEMPORAL, d, p] == 0)
+                continue
+            up = lv + 1
+            for d in range(nd):
+                if not self.primes[d]:
+                    continue
+                # d is lv's outermost non-unit loop
+                lits = [self.u[lv, d]] + [
+                    self._or([self.u[lv, e].Not(), self.before[lv, e, d]], f"sy{lv}_{d}_{e}")
+                    for e in range(nd) if e != d and self.primes[e]]
+                outer = self._and(lits, f"syo{lv}_{d}")
+                # ... then up has a loop over d or splits d spatially (else it could move up)
+                split = [self.e[up, s, d, p] for s in self.slots[up] if s != TEMPORAL
+                         for p in self.primes[d]]
+                sp = m.NewBoolVar(f"sys{lv}_{d}")
+                if split:
+                    m.Add(sum(split) >= 1).OnlyEnforceIf(sp)
+                    m.Add(sum(split) == 0).OnlyEnforceIf(sp.Not())
+                else:
+                    m.Add(sp == 0)
+                m.AddBoolOr([outer.Not(), self.u[up, d], sp])
 
     def _keep(self) -> None:
         spec, m = self.spec, self.m
@@ -502,6 +579,8 @@ class TilingModel:
         allslots = (SPATIAL_X, SPATIAL_Y)
         self.counts: dict[str, dict] = {"lb": {}, "guide": {}}
         self.energy_terms: dict[str, list] = {"lb": [], "guide": []}
+        #: energy of (level, space) over all instances, per variant
+        self.level_energy: dict[str, dict] = {"lb": {}, "guide": {}}
         self.no_throttle = m.NewBoolVar("no_throttle")
         for k, ds in enumerate(spec.spaces):
             rel = ds.relevant()
@@ -560,6 +639,23 @@ class TilingModel:
                     pair[c, p] = self._and(lits, f"pr{c}_{p}_{k}")
             child_fill = {}
             parent_serve = {}
+            # per child level: no spatial split of a dimension of k above it (then no
+            # link transfers, and a window loop outside a loop of another rank reloads)
+            linked_off: dict[int, object] = {}
+            for c in cand[:-1]:
+                split = [self.e[mm, s, d, p] for mm in range(c + 1, nl)
+                         for s in self.slots[mm] if s != TEMPORAL
+                         for d in rel for p in self.primes[d]]
+                if not slide:
+                    linked_off[c] = None
+                    continue
+                lit = m.NewBoolVar(f"nolink{c}_{k}")
+                if split:
+                    m.Add(sum(split) == 0).OnlyEnforceIf(lit)
+                    m.Add(sum(split) >= 1).OnlyEnforceIf(lit.Not())
+                else:
+                    m.Add(lit == 1)
+                linked_off[c] = lit
             for c in cand[:-1]:
                 # refetch structure above c
                 open_ = True
@@ -585,10 +681,30 @@ class TilingModel:
                             isfirst = self._and([fl, firstdim[lv, d]], f"is{c}_{lv}_{k}_{d}")
                             fsel.append((isfirst, lv, d))
                             if d in slide:
-                                # left out of the bound's repeat count (see tiling_cost); the
-                                # guide counts it
-                                slide_lits.append((cnt_lit(fl, opened, lv, d),
-                                                   isfirst, t, lv, d))
+                                # counted in the bound only when a loop of another rank lies
+                                # inside it (then no window overlap is possible, see
+                                # tiling_cost.refetch); the guide always counts it
+                                cnt = cnt_lit(fl, opened, lv, d)
+                                rd = rank_of(ds, d) if linked_off[c] is not None else None
+                                ins = [] if rd is None else [linked_off[c]]
+                                inner = []
+                                for e in rel:
+                                    if rd is None or rank_of(ds, e) == rd:
+                                        continue
+                                    inner.extend(self.u[mm, e] for mm in range(c + 1, lv))
+                                    inner.append(self._and([self.u[lv, e],
+                                                            self.before[lv, e, d]],
+                                                           f"xo{c}_{lv}_{k}_{d}_{e}"))
+                                crossed = None
+                                if inner:
+                                    ins.append(self._or(inner, f"xi{c}_{lv}_{k}_{d}"))
+                                    crossed = self._and(ins, f"xr{c}_{lv}_{k}_{d}")
+                                if crossed is not None:
+                                    take = self._and([cnt, isfirst.Not(), crossed],
+                                                     f"xt{c}_{lv}_{k}_{d}")
+                                    rest_terms.append(self._cond(take, t, 1,
+                                                                 f"xg{c}_{lv}_{k}_{d}"))
+                                slide_lits.append((cnt, isfirst, t, lv, d, crossed))
                                 continue
                             # counted unless it is the first loop itself, or still open
                             closed = (self._or([opened.Not()], f"cl{c}_{lv}_{k}")
@@ -612,8 +728,10 @@ class TilingModel:
                 rest_guide = rest
                 if slide_lits:
                     extra = []
-                    for cnt, isfirst, t, lv, d in slide_lits:
-                        take = self._and([cnt, isfirst.Not()], f"sg{c}_{lv}_{k}_{d}")
+                    for cnt, isfirst, t, lv, d, crossed in slide_lits:
+                        lits = [cnt, isfirst.Not()] + ([] if crossed is None
+                                                       else [crossed.Not()])
+                        take = self._and(lits, f"sg{c}_{lv}_{k}_{d}")
                         extra.append(self._cond(take, t, 1, f"sv{c}_{lv}_{k}_{d}"))
                     rest_guide = self._mul([rest] + extra, f"restg{c}_{k}")
                 # n: bound of the first loop (1 if none)
@@ -640,7 +758,7 @@ class TilingModel:
                         shift = self.A[c][d] if coef == 1 else self._lin(
                             coef * self.A[c][d], coef * self._ub(self.A[c][d]), f"sh{c}_{k}_{d}")
                         step = shift
-                        if len(rank) > 1 and coef != 1:
+                        if coef != 1:  # a stride can exceed the extent: min(shift, ext)
                             step = m.NewIntVar(0, self._ub(shift), f"st{c}_{k}_{ri}_{d}")
                             m.AddMinEquality(step, [shift, ext])
                         g = self._mul([step, nm1], f"gr{c}_{k}_{ri}_{d}")
@@ -745,8 +863,19 @@ class TilingModel:
             lv_e = m.NewIntVar(0, min(ub, _INT_LIMIT), f"el{variant}{lv}_{k}")
             m.Add(lv_e == lin)
             term = self._mul([lv_e, self.inst[lv]], f"ei{variant}{lv}_{k}", _FIT)
+            # never below the traffic every used element needs (tiling_cost.traffic_floor)
+            rw, fl = traffic_floor(spec, lv, k)
+            acc = level.update_energy if ds.read_write else level.read_energy
+            need = (int(math.floor(acc * self.scale)) * -(-rw // bs)
+                    + int(math.floor(level.fill_energy * self.scale)) * -(-fl // bs))
+            if need:
+                floored = m.NewIntVar(0, max(self._ub(term), need), f"eF{variant}{lv}_{k}")
+                m.AddMaxEquality(floored, [term, self._cond(self.keep[lv, k], need, 0,
+                                                            f"nF{variant}{lv}_{k}")])
+                term = floored
             for tgt in targets:
                 self.energy_terms[tgt].append(term)
+                self.level_energy[tgt][lv, k] = term
 
     def _bandwidth(self, lv: int, level) -> None:
         """Guide-only: the level's bandwidth keeps up (no throttling), so delay = cycles."""
@@ -903,10 +1032,17 @@ def _vp(n: int, p: int) -> int:
     return e
 
 
-#: CP-SAT deterministic time units per wall second on the tiling models, one worker
-#: (measured on the 2-core development machine: about 1.1 units in 20 s on the Eyeriss
-#: model); interleaved workers accumulate about 0.04 units per second each.
-DET_PER_SECOND = 0.06
+#: share of the budget for the guided search when the only metric is EDP
+EDP_GUIDE_FRACTION = 0.15
+
+#: CP-SAT deterministic time units per wall second on the tiling models, one worker.
+#: Measured on the 2-core development machine with the current formulation (symmetry
+#: breaking and traffic floors in the model): 0.09-0.27 units per second on the ResNet-50
+#: layers of the Eyeriss-like macro, about 0.14 per second over whole optimize() runs
+#: (the exact evaluations and model copies add wall time the units do not count); the
+#: earlier 0.06 came from a slower formulation.  Interleaved workers accumulate about
+#: 0.04 units per second each.
+DET_PER_SECOND = 0.14
 
 
 def det_per_second(workers: int) -> float:
@@ -1026,9 +1162,9 @@ def optimize(spec: TilingSpec, evaluate: Callable[[TilePoint], tuple[float, ...]
     light = TilingModel(spec, opts.energy_scale, counts=False)
     for lit in light.groups.values():
         light.m.Add(lit == 1)
-    if "delay" in names:
+    if "delay" in names or "edp" in names:
         light.m.Minimize(light.cycles)
-        ls, lst = clock.solve(light.m, max(0.1, min(opts.time_limit * 0.1, clock.left())))
+        ls, lst = clock.solve(light.m, max(0.5, min(opts.time_limit * 0.1, clock.left())))
         if lst in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             first_hint = light.decode(ls)
             min_cycles = int(ls.BestObjectiveBound())
@@ -1039,9 +1175,16 @@ def optimize(spec: TilingSpec, evaluate: Callable[[TilePoint], tuple[float, ...]
     light.m.ClearObjective()
     light.m.Maximize(sum((light.nl - lv) * round(100 * math.log2(p)) * var
                          for (lv, slot, _d, p), var in light.e.items() if slot == TEMPORAL))
-    ls, lst = clock.solve(light.m, max(0.1, min(opts.time_limit * 0.05, clock.left())))
+    ls, lst = clock.solve(light.m, max(0.5, min(opts.time_limit * 0.05, clock.left())))
     if lst in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         first_hint = light.decode(ls)
+    elif first_hint is None:
+        # any mapping at all (a plain feasibility solve is cheap)
+        plain = light.m.clone()
+        plain.ClearObjective()
+        ls, lst = clock.solve(plain, max(0.5, min(opts.time_limit * 0.05, clock.left())))
+        if lst in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            first_hint = light.decode(ls)
     model = TilingModel(spec, opts.energy_scale)
     if min_cycles:
         model.m.Add(model.cycles >= min_cycles)
@@ -1072,13 +1215,20 @@ def optimize(spec: TilingSpec, evaluate: Callable[[TilePoint], tuple[float, ...]
         if state.best_m is not None:
             _require_improvement(model, names, state.best_m)
 
+    if opts.log:
+        opts.log(f"phase: model built, {clock.left():.1f} s left, wall "
+                 f"{time.monotonic() - t0:.1f} s")
     # (2) guided search for a good first incumbent, starting from the light solution
     if first_hint is not None:
         if not _complete_hint(model, first_hint, clock):
             model.hint(first_hint)
         consider(first_hint, [], True)
     # leave (1 - guide_fraction) of the budget for the bound loop
-    keep_back = opts.time_limit * (1 - opts.guide_fraction)
+    edp_only = tuple(names) == ("edp",)
+    # EDP alone: the cycle-class proof (tiling_edp) minimises energy class by class and so
+    # finds good mappings itself; the guided search only needs to seed it
+    guide = min(opts.guide_fraction, EDP_GUIDE_FRACTION) if edp_only else opts.guide_fraction
+    keep_back = opts.time_limit * (1 - guide)
     fixed = min_cycles if names[0] == "delay" and min_cycles else None
     point, vals, _, _, infeasible = _lex_solve(model, clock, keep_back, guide=True,
                                                fixed_first=fixed)
@@ -1099,13 +1249,35 @@ def optimize(spec: TilingSpec, evaluate: Callable[[TilePoint], tuple[float, ...]
         if pt.key() != state.best.key():
             consider(pt, [], True)
 
+    if opts.log:
+        opts.log(f"phase: guided search done, {clock.left():.1f} s left, wall "
+                 f"{time.monotonic() - t0:.1f} s")
     polish_incumbent()
+    if opts.log:
+        opts.log(f"phase: polished, {clock.left():.1f} s left, wall "
+                 f"{time.monotonic() - t0:.1f} s")
 
     # (3) the bound loop
     status = "UNKNOWN"
     bound: tuple[float, ...] | None = None
     it = 0
-    while it < opts.max_iterations:
+    skip_loop = False
+    if edp_only and state.best_m is not None:
+        # EDP alone: one linear problem per cycle count instead of the product
+        from loomc.solvers.tiling_edp import prove_by_cycles
+
+        proof = prove_by_cycles(
+            model, light, clock, min_cycles,
+            lambda: (state.best, state.best_m[0] if state.best_m else None),
+            lambda pt, vals: consider(pt, vals, False), opts.log)
+        it = proof.classes
+        skip_loop = True
+        if proof.proven:
+            status = "OPTIMAL"
+            bound = state.best_m
+        else:
+            bound = (proof.bound,)
+    while not skip_loop and it < opts.max_iterations:
         it += 1
         if clock.left() <= 0:
             break

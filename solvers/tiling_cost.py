@@ -19,9 +19,13 @@ Counting rules (dense workloads; Timeloop's nest analysis, per data space k):
   overlaps; Timeloop re-uses the overlap only there), else ``n`` whole tiles;
   every loop outside it repeats the sweep, except loops over a dimension of a
   sliding-window rank: Timeloop's representative-iteration deltas can make
-  their moves nearly free (even zero), so they are left out.  That keeps the
-  count a lower bound of the evaluator's, and exact for tensors without
-  sliding windows.
+  their moves nearly free (even zero), so they are left out — unless a loop
+  over another rank lies inside them (their move then has a negative
+  component and reloads the whole tile) and no dimension of the tensor is
+  split spatially above the tile (mesh neighbours could hand data over).  That keeps
+  the count a lower bound of the evaluator's, and exact for tensors without
+  sliding windows.  The energy of each (level, tensor) is at least that of
+  :func:`traffic_floor`.
 * The next keeping ancestor ``p`` serves each distinct child tile once: spatial
   loops between c and p over dimensions the tile ignores are a multicast
   (read-only data) or a spatial reduction (outputs); spatial loops over two
@@ -38,7 +42,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from loomc.solvers.tiling_spec import SPATIAL_X, SPATIAL_Y, TEMPORAL, TilePoint, TilingSpec
+from loomc.solvers.tiling_spec import (
+    SPATIAL_X,
+    SPATIAL_Y,
+    TEMPORAL,
+    SpaceSpec,
+    TilePoint,
+    TilingSpec,
+)
 
 
 @dataclass(frozen=True)
@@ -111,9 +122,16 @@ def refetch(spec: TilingSpec, pt: TilePoint, child: int, space: int) -> tuple[in
     it, ``slides`` whether consecutive tiles of that loop may overlap (Timeloop
     only re-uses an overlap on the innermost non-unit loop above the tile).
     """
-    rel = spec.spaces[space].relevant()
-    slide = spec.spaces[space].sliding()
+    ds = spec.spaces[space]
+    rel = ds.relevant()
+    slide = ds.sliding()
     first, n, rest, seen_other = -1, 1, 1, False
+    ranks: set[int | None] = set()  # ranks of the relevant loops seen so far
+    # with a spatial split of a dimension of this tensor above, mesh neighbours may hand
+    # data over (Timeloop's link transfers), which lowers the fills: the tighter count is
+    # off then
+    linked = any(pt.factor(m, s, d) > 1 for m in range(child + 1, len(spec.levels))
+                 for s in (SPATIAL_X, SPATIAL_Y) for d in rel)
     for m in range(child + 1, len(spec.levels)):
         for d in pt.order[m]:
             f = pt.factor(m, TEMPORAL, d)
@@ -126,7 +144,22 @@ def refetch(spec: TilingSpec, pt: TilePoint, child: int, space: int) -> tuple[in
                     seen_other = True
             elif d not in slide:
                 rest *= f
+            elif not linked and rank_of(ds, d) is not None and ranks - {rank_of(ds, d)}:
+                # a loop of another rank inside this one leaves a negative component in the
+                # representative move, which can then equal neither the innermost move
+                # (non-negative) nor zero: a full reload
+                rest *= f
+            if d in rel:
+                ranks.add(rank_of(ds, d))
     return first, n, rest, not seen_other
+
+
+def rank_of(ds: SpaceSpec, d: int) -> int | None:
+    """The one rank of ``ds`` that dimension ``d`` projects onto (None: several or none)."""
+    if any(c < 0 for rank in ds.projection for _, c in rank):
+        return None  # the sign argument of refetch needs non-negative coefficients
+    hits = [i for i, rank in enumerate(ds.projection) if any(e == d and c for e, c in rank)]
+    return hits[0] if len(hits) == 1 else None
 
 
 def tile_fills(spec: TilingSpec, pt: TilePoint, child: int, space: int) -> int:
@@ -167,6 +200,7 @@ def groups(spec: TilingSpec, pt: TilePoint, lo: int, hi: int, space: int) -> int
 
 def evaluate_closed_form(spec: TilingSpec, pt: TilePoint) -> CostBreakdown:
     """Counts, cycles and energy of ``pt`` under the closed-form model."""
+    spec = spec.without_unit_dims()
     nl, nk = len(spec.levels), len(spec.spaces)
     cycles = _prod(pt.factor(m, TEMPORAL, d) for m in range(nl) for d in range(len(spec.bounds)))
     inst = [instances_of(spec, pt, m) for m in range(nl)]
@@ -206,11 +240,12 @@ def evaluate_closed_form(spec: TilingSpec, pt: TilePoint) -> CostBreakdown:
                 row.append(None)
                 continue
             bs = lv.block_size
-            energy += inst[m] * (
+            # never below the traffic every used element needs (traffic_floor)
+            energy += max(inst[m] * (
                 math.ceil(reads[m][k] / bs) * lv.read_energy
                 + math.ceil(fills[m][k] / bs) * lv.fill_energy
                 + math.ceil(updates[m][k] / bs) * lv.update_energy
-            )
+            ), floor_energy(spec, m, k))
             row.append(LevelCounts(reads[m][k], fills[m][k], updates[m][k], inst[m]))
         # leakage scales with the instances that hold data (Timeloop: 1 if none does)
         energy += lv.leak_energy * cycles * (inst[m] if any(pt.keep[m]) else 1)
@@ -218,6 +253,70 @@ def evaluate_closed_form(spec: TilingSpec, pt: TilePoint) -> CostBreakdown:
     top = nl - 1
     lla = sum(inst[top] * (reads[top][k] + fills[top][k] + updates[top][k]) for k in range(nk))
     return CostBreakdown(cycles, energy, tuple(counts), tuple(tuple(t) for t in tiles), lla)
+
+
+def touched(spec: TilingSpec, space: int) -> int | None:
+    """Distinct elements of data space ``space`` the computes use (None: ranks share
+    dimensions, so the per-rank counts do not multiply)."""
+    ds = spec.spaces[space]
+    seen: set[int] = set()
+    n = 1
+    for rank in ds.projection:
+        dims = [(d, c) for d, c in rank if c != 0]
+        if seen & {d for d, _ in dims}:
+            return None
+        seen.update(d for d, _ in dims)
+        values = {0}
+        for d, c in dims:
+            values = {v + c * i for v in values for i in range(spec.bounds[d])}
+        n *= len(values)
+    return n
+
+
+def traffic_floor(spec: TilingSpec, level: int, space: int) -> tuple[int, int]:
+    """Words a level that keeps ``space`` must move over all its instances, at least:
+    ``(reads or updates, fills)``.
+
+    Every element the computes use must pass through each keeper.  Fills of a read-only
+    tensor below the outermost level: each instance's ``F`` (Timeloop's delta sum) is at
+    least the union of the tiles it visits, because every counted delta is at least the
+    part of the new tile that no earlier tile covered; so the instances together fill
+    every used element (with sliding windows only where no fan-out lies above the level:
+    Timeloop's link transfers let mesh neighbours hand data over).  Reads and updates
+    follow exactly from the counts for tensors without sliding windows; with windows only
+    the outermost level's reads are claimed, and only when its child is one instance with
+    no fan-out in between (no multicast or neighbour links can stand in for a read).
+    ``spec`` must be the reduced spec (:meth:`TilingSpec.without_unit_dims`).
+    """
+    ds = spec.spaces[space]
+    n = touched(spec, space)
+    if n is None:
+        return 0, 0
+    top = len(spec.levels) - 1
+    if ds.read_write:
+        return (0 if ds.sliding() else n), 0
+    if not ds.sliding():
+        return n, (n if level < top else 0)
+    # with windows, neighbours below a fan-out may hand data over instead of a fill
+    fills = n if level < top and all(lv.fanout_x * lv.fanout_y == 1
+                                     for lv in spec.levels[level + 1:]) else 0
+    reads = 0
+    if level == top:
+        for c in range(top - 1, -1, -1):
+            keep = spec.levels[c].keep
+            if keep and keep[space] is True:
+                if all(lv.fanout_x * lv.fanout_y == 1 for lv in spec.levels[c + 1:]):
+                    reads = n
+                break
+    return reads, fills
+
+
+def floor_energy(spec: TilingSpec, level: int, space: int) -> float:
+    """Energy (pJ) of :func:`traffic_floor` at ``level`` in block-wide accesses."""
+    lv = spec.levels[level]
+    rw, fl = traffic_floor(spec, level, space)
+    acc = lv.update_energy if spec.spaces[space].read_write else lv.read_energy
+    return math.ceil(rw / lv.block_size) * acc + math.ceil(fl / lv.block_size) * lv.fill_energy
 
 
 def _dup(spec: TilingSpec, pt: TilePoint, level: int, space: int) -> int:

@@ -14,7 +14,7 @@ listed innermost loop first.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 #: the three loop slots a level owns
 TEMPORAL, SPATIAL_X, SPATIAL_Y = "T", "X", "Y"
@@ -119,6 +119,20 @@ class TilingSpec:
         for b in self.bounds:
             n *= b
         return n
+
+    def without_unit_dims(self) -> TilingSpec:
+        """This spec with projection terms of bound-1 dimensions dropped.
+
+        A dimension of bound 1 never has a non-unit loop and adds ``coef * 0`` to
+        every extent, so tile sizes and the evaluator's deltas are unchanged; but
+        a rank such as ``R + P`` of a 1x1 convolution stops looking like a sliding
+        window, which lets the counts treat it exactly instead of as a bound.
+        """
+        spaces = tuple(
+            replace(ds, projection=tuple(tuple((d, c) for d, c in rank if self.bounds[d] > 1)
+                                         for rank in ds.projection))
+            for ds in self.spaces)
+        return self if spaces == self.spaces else replace(self, spaces=spaces)
 
     def slots(self, level: int) -> tuple[str, ...]:
         """The loop slots usable at ``level`` (spatial only where there is fanout)."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 import itertools
 import math
 import random
+import sys
+from pathlib import Path
 
 import pytest
 from loomc.solvers.tiling import SolveOptions, TilingModel, optimize, prime_factors
@@ -24,6 +26,10 @@ from loomc.solvers.tiling_spec import (
     TilingSpec,
 )
 from ortools.sat.python import cp_model
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from pinned import pinned_values  # noqa: E402
 
 K, R, P = 0, 1, 2
 SPACES = (
@@ -72,21 +78,6 @@ def valid(spec: TilingSpec, pt: TilePoint) -> bool:
             if need > level.capacity:
                 return False
     return True
-
-
-def pinned_values(spec: TilingSpec, pt: TilePoint):
-    tm = TilingModel(spec)
-    tm.fix(pt)
-    for g in tm.groups.values():
-        tm.m.Add(g == 1)
-    s = cp_model.CpSolver()
-    s.parameters.num_workers = 1
-    st = s.Solve(tm.m)
-    if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
-    counts = [[(s.Value(tm.reads[lv, k]), s.Value(tm.fills[lv, k]), s.Value(tm.updates[lv, k]))
-               for k in range(len(spec.spaces))] for lv in range(len(spec.levels))]
-    return s.Value(tm.cycles), s.Value(tm.energy) / tm.scale, counts
 
 
 @pytest.mark.parametrize("fanout", [1, 4])

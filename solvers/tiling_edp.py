@@ -1,0 +1,180 @@
+"""The optimality proof for the ``edp`` metric: one linear problem per cycle count.
+
+Why not minimise the product: the bound model's EDP is ``energy x cycles``, a
+product CP-SAT relaxes so weakly that its objective bound hardly moves.  But
+the bound's cycle count is the product of all temporal factors, i.e.
+``computes / (spatial product)``: it divides the number of computes, and only
+a few of its divisors lie between the least cycle count and
+``incumbent EDP / (least energy)``.  For a fixed cycle count ``c`` the EDP
+order is the energy order, so each *cycle class* is a linear problem:
+
+* a class whose ``c x E_lb`` (``E_lb``: a proven lower bound of the energy
+  bound over all mappings) is not below the incumbent's exact EDP cannot hold
+  a better mapping and is skipped;
+* a cycle count no mapping can have (the small feasibility model says so) is
+  skipped;
+* every other class runs the lazy enumeration of :mod:`loomc.solvers.tiling`
+  with ``cycles == c`` and ``energy_bound <= incumbent / c``: minimise the
+  energy bound, evaluate the solution exactly, forbid it, tighten, until the
+  class is infeasible (closed) or the budget ends (open, with CP-SAT's energy
+  bound times ``c`` as the class's EDP bound).
+
+The incumbent is optimal when every class is closed: any better mapping would
+lie in some class, with a bound (never above the evaluator) below the
+incumbent.  A relative tolerance of 1e-9 on ties is the only slack.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from loomc.solvers.tiling_spec import TilePoint
+from ortools.sat.python import cp_model
+
+#: ties within this relative margin count as "not better"
+_TIE = 1e-9
+
+
+@dataclass(frozen=True)
+class EdpProof:
+    """Outcome of :func:`prove_by_cycles`.
+
+    ``proven``: no mapping beats the incumbent (given the bound); otherwise
+    ``bound`` is the least EDP lower bound over the classes still open (real units).
+    ``classes``/``closed``: cycle classes that needed a search, and how many closed.
+    """
+
+    proven: bool
+    bound: float
+    classes: int
+    closed: int
+
+
+def divisors(n: int) -> list[int]:
+    """All divisors of ``n``, ascending."""
+    small, large = [], []
+    i = 1
+    while i * i <= n:
+        if n % i == 0:
+            small.append(i)
+            if i != n // i:
+                large.append(n // i)
+        i += 1
+    return small + large[::-1]
+
+
+def energy_floor(model, clock, seconds: float) -> int:
+    """A proven lower bound of the model's energy bound (model units) over all mappings:
+    the compute energy, raised by CP-SAT's objective bound of a short minimisation."""
+    spec = model.spec
+    const = int(math.floor(spec.compute_energy * model.scale)) * spec.computes
+    work = model.m.clone()
+    for lit in model.groups.values():
+        work.Add(work.GetBoolVarFromProtoIndex(lit.Index()) == 1)
+    var = work.GetIntVarFromProtoIndex(model.metric_vars["energy"].Index())
+    work.ClearObjective()
+    work.Minimize(var)
+    s, st = clock.solve(work, seconds)
+    if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return max(const, int(math.floor(s.BestObjectiveBound())))
+    return const
+
+
+def feasible_cycles(light, clock, c: int, seconds: float) -> bool:
+    """False only if no mapping has ``c`` compute cycles (checked on the small model)."""
+    work = light.m.clone()
+    work.ClearObjective()
+    work.ClearHints()
+    work.Add(work.GetIntVarFromProtoIndex(light.cycles.Index()) == c)
+    _, st = clock.solve(work, seconds)
+    return st != cp_model.INFEASIBLE
+
+
+def prove_by_cycles(model, light, clock, min_cycles: int,
+                    best: Callable[[], tuple[TilePoint | None, float | None]],
+                    consider: Callable[[TilePoint, list], None],
+                    log: Callable[[str], None] | None = None) -> EdpProof:
+    """Close every cycle class of ``model`` against the incumbent ``best()`` (see the module
+    docstring).  ``consider(point, vals)`` evaluates a bound solution exactly, updates the
+    incumbent and forbids the point in ``model`` (``vals``: its EDP bound in model units)."""
+    spec = model.spec
+    scale = model.scale
+    edp_unit = model.metric_scale("edp")
+    _, inc = best()
+    if inc is None:
+        return EdpProof(False, 0.0, 0, 0)
+    e_floor = energy_floor(model, clock, max(0.05, min(0.05 * clock.opts.time_limit,
+                                                       clock.left())))
+    lo = max(1, min_cycles)
+
+    def class_limit(c: int, value: float) -> int:
+        # largest energy bound (model units) with which a mapping of c cycles could still
+        # beat `value`: E / scale * c < value
+        return math.ceil(value * scale / c * (1 - _TIE)) - 1
+
+    cands = [c for c in divisors(spec.computes) if c >= lo
+             and e_floor <= class_limit(c, inc)]
+    if log:
+        log(f"edp proof: energy floor {e_floor / scale:.6g} pJ, {len(cands)} cycle classes "
+            f"in [{lo}, {cands[-1] if cands else '-'}], {clock.left():.1f} s left")
+    open_bounds: list[float] = []
+    searched = closed = 0
+    for i, c in enumerate(cands):
+        _, inc = best()
+        limit = class_limit(c, inc)
+        if limit < e_floor:
+            continue  # the incumbent improved: this class cannot beat it any more
+        if clock.left() <= 0:
+            open_bounds.extend(cc * e_floor / scale for cc in cands[i:])
+            break
+        if not feasible_cycles(light, clock, c, max(0.05, min(1.0, clock.left()))):
+            continue
+        searched += 1
+        done, lb = _close_class(model, clock, c, best, consider, class_limit, edp_unit)
+        if done:
+            closed += 1
+        else:
+            open_bounds.append(c * max(lb, e_floor) / scale)
+        if log:
+            log(f"edp proof: cycles {c}: {'closed' if done else 'open'}, "
+                f"{clock.left():.1f} s left")
+    _, inc = best()
+    if open_bounds:
+        return EdpProof(False, min(min(open_bounds), inc), searched, closed)
+    return EdpProof(True, inc, searched, closed)
+
+
+def _close_class(model, clock, c: int, best, consider, class_limit, edp_unit) -> tuple[bool, int]:
+    """Lazy enumeration inside one cycle class; ``(closed, energy bound in model units)``."""
+    energy = model.metric_vars["energy"]
+    lb = 0
+    while True:
+        pt_best, inc = best()
+        limit = class_limit(c, inc)
+        if limit < lb:
+            return True, lb
+        if clock.left() <= 0:
+            return False, lb
+        work = model.m.clone()
+        for lit in model.groups.values():
+            work.Add(work.GetBoolVarFromProtoIndex(lit.Index()) == 1)
+        work.Add(work.GetIntVarFromProtoIndex(model.cycles.Index()) == c)
+        ev = work.GetIntVarFromProtoIndex(energy.Index())
+        work.Add(ev <= limit)
+        work.ClearObjective()
+        work.Minimize(ev)
+        s, st = clock.solve(work, clock.left())
+        if st == cp_model.INFEASIBLE:
+            return True, limit + 1
+        # CP-SAT's objective bound is proven whatever the status (every mapping of the
+        # class not yet evaluated has at least this energy bound)
+        lb = max(lb, min(limit + 1, int(math.floor(s.BestObjectiveBound()))))
+        if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return False, lb
+        pt = model.decode(s)
+        e_units = int(s.Value(energy))
+        consider(pt, [e_units * c / (model.scale * edp_unit)])
+        if st != cp_model.OPTIMAL and clock.left() <= 0:
+            return False, lb
