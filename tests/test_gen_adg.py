@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -184,3 +185,27 @@ def test_generated_fabric_maps_back(dfg, corpus, tmp_path):
                 "--mapper-budget", "10"])
     report = json.loads(Path(str(out) + ".map.json").read_text(encoding="utf-8"))
     assert code == 0 and report["status"] == "success"
+
+
+def test_functions_of_one_file_add_up(corpus):
+    """A file's functions are mapped together, so the fabric must hold all of them."""
+    from loomc.loader import load_dfgs
+
+    path = corpus / "loom" / "apps" / "S3-dsp-dotprod" / "dotprod.handshake.mlir"
+    funcs = load_dfgs(str(path))
+    assert len(funcs) > 1
+    (whole,) = analyze_files([str(path)])
+    singles = [analyze_files_one(f, path) for f in funcs]
+    assert whole.n_ops == sum(a.n_ops for a in singles)
+    assert len(whole.inputs) == sum(len(a.inputs) for a in singles)
+    total = Counter()
+    for a in singles:
+        total += a.pe_counts()
+    assert whole.pe_counts() == total
+    assert generate([whole]).pes == sum(total.values())
+
+
+def analyze_files_one(loaded, path):
+    from loomc.adg.analysis import analyze_dfg
+
+    return analyze_dfg(loaded.op, str(path), loaded.loc)

@@ -207,14 +207,37 @@ def analyze_dfg(
 
 
 def analyze_files(paths: Sequence[str]) -> list[DFGAnalysis]:
-    """Every DFG of every file (loomc.loader's selection rule), in order."""
+    """One analysis per file, in order.  The functions of one file are mapped
+    together, as one session (spec-cli.md "--dfgs": all ``handshake.func`` ops
+    are merged into a single module and mapped), so their needs add up
+    (:func:`combine`); different files are alternatives (:func:`merge`)."""
     from loomc.loader import load_dfgs
 
-    found: list[DFGAnalysis] = []
-    for path in paths:
-        for loaded in load_dfgs(path):
-            found.append(analyze_dfg(loaded.op, str(path), loaded.loc))
-    return found
+    return [combine([analyze_dfg(loaded.op, str(path), loaded.loc)
+                     for loaded in load_dfgs(path)]) for path in paths]
+
+
+def combine(analyses: Sequence[DFGAnalysis]) -> DFGAnalysis:
+    """The needs of several DFGs placed side by side on one fabric: units,
+    arguments and results concatenated (unit indices shifted)."""
+    if len(analyses) == 1:
+        return analyses[0]
+    units: list[Unit] = []
+    users: list[int] = []
+    producers: list[int] = []
+    for a in analyses:
+        base = len(units)
+        units.extend(Unit(u.index + base, u.pe, u.mem, tuple(p + base for p in u.preds))
+                     for u in a.units)
+        users.extend(u + base if u >= 0 else u for u in a.input_users)
+        producers.extend(p + base if p >= 0 else p for p in a.output_producers)
+    return DFGAnalysis(
+        name="+".join(a.name for a in analyses), source=analyses[0].source,
+        n_ops=sum(a.n_ops for a in analyses), units=tuple(units),
+        inputs=tuple(t for a in analyses for t in a.inputs), input_users=tuple(users),
+        outputs=tuple(t for a in analyses for t in a.outputs),
+        output_producers=tuple(producers),
+    )
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,8 @@ def gen_adg_main(args: argparse.Namespace) -> int:
     paths = [p for p in (s.strip() for s in str(dfgs).split(",")) if p]
     result = generate_for_files(paths, options)
     write_result(result, Path(output))
-    print(summary_line(result), file=sys.stderr)
+    if not getattr(args, "quiet", False):
+        print(summary_line(result), file=sys.stderr)
     return int(ExitCode.OK)
 
 
