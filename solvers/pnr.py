@@ -543,6 +543,7 @@ def configure_solver(solver: cp_model.CpSolver, params: SolveParams, hinted: boo
 def solve(
     problem: PnRProblem, params: SolveParams | None = None, hint: tuple[int, ...] = (),
     require: tuple[int, ...] | None = None, hint_routes: tuple | None = None,
+    repair: bool = False,
 ) -> PnRSolution:
     """Solve the joint model; on infeasibility, find a conflicting node set.
 
@@ -551,6 +552,7 @@ def solve(
     shrink a conflict set.
     ``hint_routes``: routes of a known mapping (as in :attr:`PnRSolution.routes`)
     to complete the hint, so the search starts from that whole mapping.
+    ``repair``: the hint is known to break constraints; CP-SAT repairs it.
 
     CP-SAT runs single-threaded whenever assumptions are present, so the
     normal solve fixes every "must be placed" literal instead; only when that
@@ -559,7 +561,7 @@ def solve(
     params = params or SolveParams()
     if require is None:
         first = _solve_once(problem, params, hint, None, use_assumptions=False,
-                            hint_routes=hint_routes)
+                            hint_routes=hint_routes, repair=repair)
         if first.status != "INFEASIBLE":
             return first
         core = _solve_once(problem, params, hint, None, use_assumptions=True)
@@ -570,7 +572,7 @@ def solve(
 
 def _solve_once(problem: PnRProblem, params: SolveParams, hint: tuple[int, ...],
                 require: tuple[int, ...] | None, use_assumptions: bool,
-                hint_routes: tuple | None = None) -> PnRSolution:
+                hint_routes: tuple | None = None, repair: bool = False) -> PnRSolution:
     m = build_model(problem)
     if hint_routes is not None:
         chosen = {mi for mi in hint if mi >= 0}
@@ -597,6 +599,7 @@ def _solve_once(problem: PnRProblem, params: SolveParams, hint: tuple[int, ...],
             m.cp.Add(a == 1)
     solver = cp_model.CpSolver()
     configure_solver(solver, params, hinted=any(mi >= 0 for mi in hint))
+    solver.parameters.repair_hint = repair
     started = time.monotonic()
     callback = _Progress(params.log_progress) if params.log_progress else None
     status = solver.Solve(m.cp, callback)

@@ -156,8 +156,11 @@ def _solve(ip: IndexedProblem, params: SolveParams) -> PnRSolution:
         return quick
     wall = None if params.wall_time is None else params.wall_time - quick.wall_time
     rest = replace(params, deterministic_time=left, wall_time=wall)
-    if not quick.feasible:
+    if not quick.feasible and not quick.node_match:
         joint = solve(ip.problem, rest)
+    elif not quick.feasible:  # repair the least congested attempt
+        joint = solve(ip.problem, rest, hint=quick.node_match, hint_routes=quick.routes,
+                      repair=True)
     else:
         joint = solve(ip.problem, rest, hint=quick.node_match, hint_routes=quick.routes)
     joint = replace(joint, wall_time=joint.wall_time + quick.wall_time,

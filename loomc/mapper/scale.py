@@ -33,6 +33,7 @@ import time
 from dataclasses import dataclass, replace
 
 import numpy as np
+from scipy.linalg import eigh
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra, shortest_path
 
@@ -82,8 +83,9 @@ def _embed(dist: np.ndarray, dims: int = 3, scale: float = 4.0) -> np.ndarray:
     d = (d + d.T) / 2
     j = np.eye(n) - np.ones((n, n)) / n
     b = -0.5 * j @ (d**2) @ j
-    vals, vecs = np.linalg.eigh(b)
-    order = np.argsort(vals)[::-1][:dims]
+    k = min(dims, n)
+    vals, vecs = eigh(b, subset_by_index=[n - k, n - 1])  # the k largest only
+    order = np.argsort(vals)[::-1]
     x = vecs[:, order] * np.sqrt(np.maximum(vals[order], 0))
     return np.rint((x - x.min(axis=0)) * scale).astype(int)
 
@@ -181,6 +183,8 @@ def _wall_left(params: SolveParams, started: float) -> float | None:
     return max(0.5, params.wall_time - (time.monotonic() - started))
 
 
+#: annealing moves of the first round (later rounds refine with a third of it)
+ANNEAL_MOVES = 60_000
 #: rounds of annealing + negotiated routing before the window search takes over
 MAX_ROUNDS = 6
 #: deterministic seconds charged per annealing + routing round (they run outside
@@ -218,7 +222,9 @@ def _solve_window(problem: PnRProblem, kept: tuple[int, ...], allowed, node_matc
 def solve_two_stage(ip: IndexedProblem, params: SolveParams, windows: bool = True) -> PnRSolution:
     """Place, anneal, negotiate routes, then finish exactly on the routed trees
     and — with ``windows`` — in growing windows (module docstring).  The
-    result's ``deterministic_time`` is the budget used."""
+    result's ``deterministic_time`` is the budget used.  When no mapping is
+    found, ``node_match``/``routes`` of the result hold the least congested
+    attempt (not a mapping), a starting point for CP-SAT to repair."""
     problem = ip.problem
     started = time.monotonic()
     geo = geometry(ip)
@@ -247,6 +253,11 @@ def solve_two_stage(ip: IndexedProblem, params: SolveParams, windows: bool = Tru
         place_params,
     )
     spent += max(placed.deterministic_time, 0.05)
+    if placed.status == "UNKNOWN":  # no placement yet: settle for any feasible one
+        placed = solve_placement(
+            PlacementProblem(problem.num_sw_nodes, problem.matches, coords, (),
+                             problem.resource_capacity), place_params)
+        spent += max(placed.deterministic_time, 0.05)
     if not placed.feasible:
         return PnRSolution(status=placed.status, objective=None, bound=None,
                            wall_time=time.monotonic() - started, conflict=placed.conflict,
@@ -266,16 +277,20 @@ def solve_two_stage(ip: IndexedProblem, params: SolveParams, windows: bool = Tru
     weights = np.ones(len(edge_of_net))
     node_match = placed.node_match
     routing: Routing | None = None
+    nearest: tuple[tuple[int, ...], Routing] | None = None  # fewest ports over capacity
     # with the joint model as the fallback, give up on negotiation sooner
     for rnd in range(MAX_ROUNDS if windows else MAX_ROUNDS // 2):
         if spent >= budget or not wall_ok():
             break
         annealed = anneal(problem.matches, problem.nets, node_match,
                           dict(problem.resource_capacity), distance, seed=params.seed + rnd,
-                          weights=weights.tolist(), heat=20.0 if rnd == 0 else 2.0)
+                          weights=weights.tolist(), heat=20.0 if rnd == 0 else 2.0,
+                          max_moves=ANNEAL_MOVES if rnd == 0 else ANNEAL_MOVES // 3)
         node_match = annealed.node_match
         routing = route(graph, _route_nets(problem, node_match), capacity, history=history)
         spent += ROUND_COST
+        if nearest is None or len(routing.overused) < len(nearest[1].overused):
+            nearest = (node_match, routing)
         log(f"round {rnd + 1}: wirelength {annealed.cost:.0f}, routing "
             f"{'legal' if routing.legal else f'{len(routing.overused)} ports over capacity'}"
             f" after {routing.iterations} iterations")
@@ -322,4 +337,7 @@ def solve_two_stage(ip: IndexedProblem, params: SolveParams, windows: bool = Tru
             break  # out of budget inside the window
         k, slack = k * 2, slack + 2
     last = last or PnRSolution(status="UNKNOWN", objective=None, bound=None, wall_time=0.0)
+    if nearest is not None:
+        # not a mapping: the least congested attempt, for the caller to repair
+        last = replace(last, node_match=nearest[0], routes=nearest[1].routes)
     return replace(last, wall_time=time.monotonic() - started, deterministic_time=spent)
