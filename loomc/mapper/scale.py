@@ -337,6 +337,8 @@ def solve_two_stage(ip: IndexedProblem, params: SolveParams, windows: bool = Tru
             break  # out of budget inside the window
         k, slack = k * 2, slack + 2
     last = last or PnRSolution(status="UNKNOWN", objective=None, bound=None, wall_time=0.0)
+    # an infeasible window proves nothing about the whole problem
+    last = replace(last, status="UNKNOWN", conflict=())
     if nearest is not None:
         # not a mapping: the least congested attempt, for the caller to repair
         last = replace(last, node_match=nearest[0], routes=nearest[1].routes)
