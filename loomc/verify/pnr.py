@@ -9,6 +9,7 @@ import networkx as nx
 
 from loomc.diagnostics import LoomcError, SourceLocation
 from loomc.graph.load import adg_from_parsed, dfgs_from_file
+from loomc.graph.merge import merge_dfgs
 from loomc.mlir_io import ParsedModule, parse_mlir_file
 from loomc.verify.config_check import check_config, kernel_of
 from loomc.verify.mapfile import MapDoc, read_map_json
@@ -54,12 +55,15 @@ def verify_pnr(doc: MapDoc, dfg: nx.MultiDiGraph, adg: nx.MultiDiGraph, *,
 
 def select_dfg(dfgs: list[nx.MultiDiGraph], name: str, path: str) -> nx.MultiDiGraph:
     """The DFG the report names; a report without a name (hand-written) takes the
-    file's only DFG."""
+    file's only DFG, and one named ``f+g+…`` the file's functions merged as the
+    driver merges them (spec-cli.md "--dfgs": one mapping session)."""
     for dfg in dfgs:
         if dfg.graph.get("name") == name:
             return dfg
     if len(dfgs) == 1 and not name:
         return dfgs[0]
+    if len(dfgs) > 1 and name == "+".join(g.graph.get("name", "") for g in dfgs):
+        return merge_dfgs(dfgs)  # every function of the file, mapped together
     raise LoomcError(f"no handshake.func named {name!r} (the mapping's DFG)",
                      loc=SourceLocation(path), code="VERIFY_DFG")
 
