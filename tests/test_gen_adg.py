@@ -209,3 +209,22 @@ def analyze_files_one(loaded, path):
     from loomc.adg.analysis import analyze_dfg
 
     return analyze_dfg(loaded.op, str(path), loaded.loc)
+
+
+def test_on_chip_memory_must_hold_the_memref(corpus):
+    """C4.3: dotprod's 1024-element memory may not take the 1-element memory's block
+    (the validator caught the mapper doing so)."""
+    from loomc.graph.load import adg_from_parsed, dfgs_from_file
+    from loomc.graph.merge import merge_dfgs
+    from loomc.mapper.problem import build_candidates
+
+    path = corpus / "loom" / "apps" / "S3-dsp-dotprod" / "dotprod.handshake.mlir"
+    fabric = generate(analyze_files([str(path)])).fabric.mlir
+    adg = adg_from_parsed(parse_mlir_text(fabric, "gen.fabric.mlir"))
+    dfg = merge_dfgs(dfgs_from_file(path))
+    hw = {n: d["record"] for n, d in adg.nodes(data=True)}
+    sw = {n: d["record"] for n, d in dfg.nodes(data=True)}
+    pairs = {(c.sw_nodes[0], c.hw_node) for c in build_candidates(dfg, adg)
+             if sw[c.sw_nodes[0]].op_name == "handshake.memory"}
+    big = {(s, h) for s, h in pairs if "1024x" in str(sw[s].param("memref_type"))}
+    assert big and all("1024x" in str(hw[h].param("memref_type")) for _, h in big)

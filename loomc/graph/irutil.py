@@ -10,6 +10,7 @@ all three for ``connectivity_table``).
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterable
 
 from xdsl.dialects.builtin import (
@@ -208,3 +209,20 @@ def terminator(op: Operation) -> Operation | None:
 def short_kind(op_name: str) -> str:
     """``fabric.switch`` → ``switch``."""
     return op_name.split(".", 1)[-1]
+
+
+def memref_bytes(memref: str) -> int | None:
+    """Byte size of a static ``memref<AxBxT>`` (None when a dimension is dynamic):
+    what an on-chip ``fabric.memory`` must hold (C4.3)."""
+    m = re.match(r"memref<(.*)>", memref.strip())
+    if not m:
+        return None
+    parts = m.group(1).split(",")[0].split("x")
+    count = 1
+    for dim in parts[:-1]:
+        if not dim.strip().isdigit():
+            return None
+        count *= int(dim)
+    w = re.search(r"(\d+)$", parts[-1].strip())
+    width = int(w.group(1)) if w else (64 if parts[-1].strip() == "index" else 32)
+    return count * max(1, (width + 7) // 8)

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from loomc.graph import model
+from loomc.graph.irutil import memref_bytes
 from loomc.graph.model import BodyRef, NodeKind, NodeRecord, PortCategory, PortRecord
 
 #: attributes that configure an op at run time, never its hardware (spec
@@ -269,6 +270,10 @@ class TechMapper:
             sw_mem, hw_mem = sw.param("memref_type"), hw.param("memref_type")
             if sw_mem and hw_mem and _element_type(sw_mem) != _element_type(hw_mem):
                 continue
+            if hw.op_name == "fabric.memory" and sw_mem and hw_mem:
+                need, cap = memref_bytes(str(sw_mem)), memref_bytes(str(hw_mem))
+                if need is not None and cap is not None and need > cap:
+                    continue  # C4.3: an on-chip memory must hold the whole memref
             ins = self._bind_roles(sw.input_ports, hw.input_ports)
             outs = self._bind_roles(sw.output_ports, hw.output_ports)
             if ins is None or outs is None:

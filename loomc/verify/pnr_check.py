@@ -44,6 +44,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from loomc.graph import model
+from loomc.graph.irutil import memref_bytes
 from loomc.graph.model import (
     Direction,
     NodeKind,
@@ -151,22 +152,6 @@ def _connectivity(rec: NodeRecord) -> frozenset[tuple[str, str]]:
 
 def _tag_range(port: PortRecord) -> int:
     return 1 << (port.tag_width or 0)
-
-
-def _memref_bytes(memref: str) -> int | None:
-    """Byte size of a static ``memref<AxBxT>`` (None when a dimension is dynamic)."""
-    m = re.match(r"memref<(.*)>", memref.strip())
-    if not m:
-        return None
-    parts = m.group(1).split(",")[0].split("x")
-    count = 1
-    for dim in parts[:-1]:
-        if not dim.strip().isdigit():
-            return None
-        count *= int(dim)
-    w = re.search(r"(\d+)$", parts[-1].strip())
-    width = int(w.group(1)) if w else (64 if parts[-1].strip() == "index" else 32)
-    return count * max(1, (width + 7) // 8)
 
 
 # --------------------------------------------------------------------------- checker
@@ -633,8 +618,8 @@ class _Checker:
                     self.v("C4.3", m.id, hw, f"memref element {_elem(sw_type)} vs "
                            f"{_elem(hw_type)}")
             if rec.op_name == "fabric.memory" and hw_type:
-                cap = _memref_bytes(hw_type)
-                need = [_memref_bytes(str(m.param("memref_type", "") or "")) for m in mems]
+                cap = memref_bytes(hw_type)
+                need = [memref_bytes(str(m.param("memref_type", "") or "")) for m in mems]
                 if cap is not None and all(n is not None for n in need) and sum(need) > cap:
                     self.v("C4.3", ",".join(m.id for m in mems), hw,
                            f"{sum(need)} bytes of software memory exceed {cap} bytes")
