@@ -217,6 +217,13 @@ def _bool_of_sum(cp: cp_model.CpModel, lits: Sequence[cp_model.IntVar], name: st
     return b
 
 
+def _any(cp: cp_model.CpModel, lits: Sequence[cp_model.IntVar], name: str):
+    """A boolean that is true iff one of ``lits`` is."""
+    b = cp.NewBoolVar(name)
+    cp.AddMaxEquality(b, lits)
+    return b
+
+
 def _and(cp: cp_model.CpModel, a, b, name: str):
     r = cp.NewBoolVar(name)
     cp.AddBoolAnd([a, b]).OnlyEnforceIf(r)
@@ -360,9 +367,7 @@ def build_model(problem: PnRProblem) -> _Model:
                     if problem.port_tag_bits[p]:
                         tagged_touch[p].append(flows[ai])
             for p, lits in tagged_touch.items():
-                u = cp.NewBoolVar(f"t{ni}_{ki}_{p}")
-                cp.AddMaxEquality(u, lits)
-                sink_users[p].append((ni, ki, u))
+                sink_users[p].append((ni, ki, _any(cp, lits, f"t{ni}_{ki}_{p}")))
             for p in touched:
                 inflow = sum(flows[a] for a in in_arcs.get(p, ()) if a in flows)
                 outflow = sum(flows[a] for a in out_arcs.get(p, ()) if a in flows)
@@ -389,9 +394,7 @@ def build_model(problem: PnRProblem) -> _Model:
             by_port[arcs[ai].src].append(m.net_arc[ni, ai])
             by_port[arcs[ai].dst].append(m.net_arc[ni, ai])
         for p, lits in by_port.items():
-            u = cp.NewBoolVar(f"u{ni}_{p}")
-            cp.AddMaxEquality(u, lits)
-            port_users[p].append((ni, u))
+            port_users[p].append((ni, _any(cp, lits, f"u{ni}_{p}")))
 
     # -- a plain switch output selects one input (spec-fabric-switch.md
     # "Constraints": each output may select at most one routed input); tagged
@@ -400,12 +403,7 @@ def build_model(problem: PnRProblem) -> _Model:
     for (_net, ai), var in m.net_arc.items():
         arc_nets[ai].append(var)
     for group in problem.exclusive_arc_groups:
-        used = []
-        for ai in group:
-            if arc_nets.get(ai):
-                u = cp.NewBoolVar(f"x{ai}")
-                cp.AddMaxEquality(u, arc_nets[ai])
-                used.append(u)
+        used = [_any(cp, arc_nets[ai], f"x{ai}") for ai in group if arc_nets.get(ai)]
         if len(used) > 1:
             cp.Add(sum(used) <= 1)
 
@@ -482,12 +480,7 @@ def build_model(problem: PnRProblem) -> _Model:
         for mi, match in enumerate(problem.matches):
             on_hw[match.hw_node].append(m.match_lit[mi])
         for ti, (members, weight) in enumerate(problem.tiles):
-            used = []
-            for h in members:
-                if on_hw.get(h):
-                    u = cp.NewBoolVar(f"used{h}")
-                    cp.AddMaxEquality(u, on_hw[h])
-                    used.append(u)
+            used = [_any(cp, on_hw[h], f"used{h}") for h in members if on_hw.get(h)]
             if not used or not weight:
                 continue
             occ = cp.NewIntVar(0, len(used), f"occ{ti}")

@@ -16,7 +16,7 @@ left with no match is a proof that no mapping exists.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -101,11 +101,11 @@ def prune_unreachable(ip: IndexedProblem) -> Pruned:
         any_pair = bool(good) or (src.is_fixed and snk.is_fixed)
         return good, any_pair
 
-    queue = list(range(len(edges)))
+    queue = deque(range(len(edges)))
     queued = set(queue)
     removed = 0
     while queue:
-        ei = queue.pop(0)
+        ei = queue.popleft()
         queued.discard(ei)
         good, any_pair = supported(ei)
         ni, ki, src, snk = edges[ei]

@@ -67,13 +67,6 @@ class Geometry:
     coords: dict[int, tuple[int, ...]]  # match index -> coordinates
 
 
-def _port_graph(problem: PnRProblem) -> csr_matrix:
-    src = np.array([a.src for a in problem.arcs], dtype=np.int64)
-    dst = np.array([a.dst for a in problem.arcs], dtype=np.int64)
-    w = np.ones(len(src))
-    return csr_matrix((w, (src, dst)), shape=(problem.num_ports, problem.num_ports))
-
-
 def _embed(dist: np.ndarray, dims: int = 3, scale: float = 4.0) -> np.ndarray:
     """Classical MDS: coordinates whose Euclidean distances approximate ``dist``."""
     n = dist.shape[0]
@@ -94,7 +87,8 @@ def geometry(ip: IndexedProblem) -> Geometry:
     """Embed every match's hardware node using port-graph hop distances between
     one representative port per hardware node."""
     problem = ip.problem
-    graph = _port_graph(problem)
+    # hop counts only: the weights of this graph are ignored here and in _window
+    graph = PortGraph.of(problem.arcs, problem.num_ports).matrix
     rep: dict[int, int] = {}
     for mi, match in enumerate(problem.matches):
         ports = [p for _, _, p in match.inputs] + [p for _, _, p in match.outputs]
@@ -117,6 +111,13 @@ def _bound_port(problem: PnRProblem, node_match, end, outputs: bool) -> int | No
         if sw == end.sw_node and idx == end.index:
             return port
     return None
+
+
+def _hops(graph: csr_matrix, ports: list[int]) -> dict[int, np.ndarray]:
+    """Hop counts from each of ``ports`` to every port."""
+    if not ports:
+        return {}
+    return dict(zip(ports, dijkstra(graph, indices=ports, unweighted=True), strict=True))
 
 
 def _window(problem: PnRProblem, graph: csr_matrix, coords, node_match, k: int, slack: int):
@@ -151,9 +152,8 @@ def _window(problem: PnRProblem, graph: csr_matrix, coords, node_match, k: int, 
     snk_sets = [[ends(s, False) for s in net.sinks] for net in problem.nets]
     all_src = sorted(set().union(*src_sets)) if src_sets else []
     all_snk = sorted(set().union(*(x for xs in snk_sets for x in xs))) if snk_sets else []
-    d_from = dict(zip(all_src, dijkstra(graph, indices=all_src), strict=True)) if all_src else {}
-    d_to = (dict(zip(all_snk, dijkstra(graph.T.tocsr(), indices=all_snk), strict=True))
-            if all_snk else {})
+    d_from = _hops(graph, all_src)
+    d_to = _hops(graph.T.tocsr(), all_snk)
     arc_src = np.array([a.src for a in problem.arcs])
     arc_dst = np.array([a.dst for a in problem.arcs])
     allowed = []
