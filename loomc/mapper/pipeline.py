@@ -149,20 +149,17 @@ def _solve(ip: IndexedProblem, params: SolveParams) -> PnRSolution:
     if size <= DIRECT_LIMIT:
         return solve(ip.problem, params)
     quick = solve_two_stage(ip, params, windows=size > JOINT_LIMIT)
-    if size > JOINT_LIMIT:
+    if size > JOINT_LIMIT or quick.status == "INFEASIBLE":  # the latter: placement, proven
         return quick
     left = params.deterministic_time - quick.deterministic_time
     if left < 1.0 or (quick.wall_time >= (params.wall_time or float("inf")) - 1.0):
         return quick
     wall = None if params.wall_time is None else params.wall_time - quick.wall_time
     rest = replace(params, deterministic_time=left, wall_time=wall)
-    if not quick.feasible and not quick.node_match:
-        joint = solve(ip.problem, rest)
-    elif not quick.feasible:  # repair the least congested attempt
-        joint = solve(ip.problem, rest, hint=quick.node_match, hint_routes=quick.routes,
-                      repair=True)
-    else:
-        joint = solve(ip.problem, rest, hint=quick.node_match, hint_routes=quick.routes)
+    # start from the quick mapping, or repair its least congested attempt
+    start = (dict(hint=quick.node_match, hint_routes=quick.routes, repair=not quick.feasible)
+             if quick.node_match else {})
+    joint = solve(ip.problem, rest, **start)
     joint = replace(joint, wall_time=joint.wall_time + quick.wall_time,
                     deterministic_time=joint.deterministic_time + quick.deterministic_time)
     if quick.feasible and (not joint.feasible or joint.objective > quick.objective):

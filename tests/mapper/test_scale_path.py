@@ -58,3 +58,16 @@ def test_cli_reports_a_scale_path_mapping(corpus: Path, tmp_path: Path, monkeypa
                 "--mapper-budget", "10"])
     out = capsys.readouterr().out
     assert code == 0 and "FEASIBLE (objective" in out and "no proven bound" in out
+
+
+def test_joint_model_refines_the_quick_mapping_to_the_optimum(monkeypatch) -> None:
+    """Quick mapping first, then the joint model from it: same proven optimum as the
+    joint model alone."""
+    case = CASES[PAIRS[2]]
+    adg = adg_from_parsed(parse_mlir_file(case.adg))
+    dfg = dfgs_from_file(case.dfg)[0]
+    direct = map_dfg(dfg, adg, MapperOptions(budget=10.0))
+    monkeypatch.setattr(pipeline, "DIRECT_LIMIT", 0)
+    refined = map_dfg(dfg, adg, MapperOptions(budget=10.0))
+    assert direct.solver.status == refined.solver.status == "OPTIMAL"
+    assert refined.solver.objective == direct.solver.objective
