@@ -13,6 +13,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import networkx as nx
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
 
 from loomc.diagnostics import ExitCode, LoomcError
 from loomc.graph import model
@@ -241,7 +244,7 @@ def build_problem(
         num_ports=len(port_ids),
         port_tag_bits=tuple(hw_ports[p].tag_width or 0 if p in hw_ports else 0 for p in port_ids),
         port_capacity=tuple((pidx[h], len(hw_recs[r].input_ports)) for r, h in hubs.items()),
-        net_arcs=_net_arcs(arcs, matches, nets, routing_ports),
+        net_arcs=_net_arcs(arcs, matches, nets, routing_ports, len(port_ids)),
         arcs=tuple(arcs),
         num_sw_nodes=len(sw_ops),
         matches=tuple(matches),
@@ -269,11 +272,13 @@ def _is_crossbar(rec: NodeRecord, hw_ports) -> bool:
 
 
 def _net_arcs(arcs: list[Arc], matches: list[Match], nets: list[Net],
-              routing_ports: set[int]) -> tuple[tuple[int, ...], ...]:
-    """Per net, the arcs its flows can use at all: a flow runs from its
-    source's port through routing-node ports to a sink's port, so an arc out of
-    (into) an endpoint port is useful only to the nets whose source (sinks) can
-    be bound there.  Pure pruning: no mapping is lost."""
+              routing_ports: set[int], num_ports: int) -> tuple[tuple[int, ...], ...]:
+    """Per net, the arcs its flows can use at all: a flow runs from a port its
+    source can bind, through routing-node ports, to a port one of its sinks
+    can bind — so an arc is kept only if it lies on such a path (reachable
+    forward from the source's ports and backward from the sinks').  Pure
+    pruning: no mapping is lost.  Without it every net would carry every
+    routing arc of the fabric, all width classes included."""
     outs: dict[tuple[int, int], set[int]] = defaultdict(set)
     ins: dict[tuple[int, int], set[int]] = defaultdict(set)
     for m in matches:
@@ -281,15 +286,35 @@ def _net_arcs(arcs: list[Arc], matches: list[Match], nets: list[Net],
             outs[sw, idx].add(port)
         for sw, idx, port in m.inputs:
             ins[sw, idx].add(port)
+    src_of = np.array([a.src for a in arcs], dtype=np.int64)
+    dst_of = np.array([a.dst for a in arcs], dtype=np.int64)
+    is_routing = np.zeros(num_ports, dtype=bool)
+    is_routing[sorted(routing_ports)] = True
+    inner = is_routing[src_of] & is_routing[dst_of]
+    graph = csr_matrix((np.ones(int(inner.sum())), (src_of[inner], dst_of[inner])),
+                       shape=(num_ports, num_ports))
     result = []
     for net in nets:
-        src = ({net.source.hw_port} if net.source.is_fixed
-               else outs.get((net.source.sw_node, net.source.index), set()))
-        dst: set[int] = set()
+        src = np.zeros(num_ports, dtype=bool)
+        src[sorted({net.source.hw_port} if net.source.is_fixed
+                   else outs.get((net.source.sw_node, net.source.index), set()))] = True
+        dst = np.zeros(num_ports, dtype=bool)
         for sink in net.sinks:
-            dst |= {sink.hw_port} if sink.is_fixed else ins.get((sink.sw_node, sink.index), set())
-        result.append(tuple(ai for ai, a in enumerate(arcs)
-                            if (a.src in routing_ports or a.src in src)
-                            and (a.dst in routing_ports or a.dst in dst)))
+            dst[sorted({sink.hw_port} if sink.is_fixed
+                       else ins.get((sink.sw_node, sink.index), set()))] = True
+        # routing ports a flow can stand on: entered from the source's ports
+        # (forward) and leading to a sink's port (backward)
+        fwd = _reachable(graph, np.unique(dst_of[src[src_of] & is_routing[dst_of]]))
+        bwd = _reachable(graph.T.tocsr(), np.unique(src_of[dst[dst_of] & is_routing[src_of]]))
+        keep = (src[src_of] | fwd[src_of]) & (dst[dst_of] | bwd[dst_of])
+        result.append(tuple(int(a) for a in np.nonzero(keep)[0]))
     return tuple(result)
 
+
+def _reachable(graph: csr_matrix, start: np.ndarray) -> np.ndarray:
+    """Ports reachable from ``start`` (included) along ``graph``, as a mask."""
+    seen = np.zeros(graph.shape[0], dtype=bool)
+    if start.size:
+        dist = dijkstra(graph, directed=True, indices=start, min_only=True, unweighted=True)
+        seen[np.isfinite(dist)] = True
+    return seen
