@@ -536,7 +536,7 @@ def configure_solver(solver: cp_model.CpSolver, params: SolveParams, hinted: boo
 def solve(
     problem: PnRProblem, params: SolveParams | None = None, hint: tuple[int, ...] = (),
     require: tuple[int, ...] | None = None, hint_routes: tuple | None = None,
-    repair: bool = False,
+    repair: bool = False, explain: bool = True,
 ) -> PnRSolution:
     """Solve the joint model; on infeasibility, find a conflicting node set.
 
@@ -546,6 +546,8 @@ def solve(
     ``hint_routes``: routes of a known mapping (as in :attr:`PnRSolution.routes`)
     to complete the hint, so the search starts from that whole mapping.
     ``repair``: the hint is known to break constraints; CP-SAT repairs it.
+    ``explain``: on infeasibility, also name a conflicting node set (a second
+    solve); callers that only need the verdict turn it off.
 
     CP-SAT runs single-threaded whenever assumptions are present, so the
     normal solve fixes every "must be placed" literal instead; only when that
@@ -555,7 +557,7 @@ def solve(
     if require is None:
         first = _solve_once(problem, params, hint, None, use_assumptions=False,
                             hint_routes=hint_routes, repair=repair)
-        if first.status != "INFEASIBLE":
+        if first.status != "INFEASIBLE" or not explain:
             return first
         core = _solve_once(problem, params, hint, None, use_assumptions=True)
         return replace(core, wall_time=first.wall_time + core.wall_time,

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 import networkx as nx
 
 from loomc.graph import model
+from loomc.mapper.conflict import routing_core, shrink_nodes
 from loomc.mapper.cost import profile_weights
 from loomc.mapper.decode import decode, solver_record
 from loomc.mapper.mapping import Diagnostics, Mapping
@@ -194,20 +195,11 @@ def _unreachable(ip: IndexedProblem, pruned: Pruned, dfg) -> Diagnostics:
     )
 
 
-def _shrink(problem: PnRProblem, core: tuple[int, ...], params: SolveParams,
-            drop_first: frozenset[int] = frozenset(), max_solves: int = 60) -> tuple[int, ...]:
-    """Deletion-based shrinking of an infeasible set of DFG nodes: drop a node
-    whenever the rest still cannot all be placed.  Operations are tried before
-    sentinels so that the set names the hardware that is missing rather than
-    the module ports that would feed it.  The result is minimal when the solve
-    limit is not reached."""
-    kept = list(core)
-    order = sorted(core, key=lambda v: (v not in drop_first, v))
-    for v in order[:max_solves]:
-        trial = tuple(x for x in kept if x != v)
-        if trial and solve(problem, params, require=trial).status == "INFEASIBLE":
-            kept = list(trial)
-    return tuple(kept)
+def _value(ip: IndexedProblem, ni: int, nodes) -> str:
+    """A net as its DFG value: producer -> consumers, by source name."""
+    ends = [part.split(":")[0] for e in ip.net_edges[ni] for part in e.split("->")]
+    src, sinks = ends[0], list(dict.fromkeys(ends[1::2]))
+    return f"'{nodes[src].name}' -> " + ", ".join(f"'{nodes[n].name}'" for n in sinks)
 
 
 def _explain(ip: IndexedProblem, status: str, conflict, dfg, params: SolveParams) -> Diagnostics:
@@ -226,7 +218,7 @@ def _explain(ip: IndexedProblem, status: str, conflict, dfg, params: SolveParams
     quick = SolveParams(seed=params.seed, deterministic_time=10.0)
     placed = solve(placement_only, quick)
     if not placed.feasible:
-        core = tuple(ip.sw_node_ids[v] for v in _shrink(
+        core = tuple(ip.sw_node_ids[v] for v in shrink_nodes(
             placement_only, placed.conflict, quick,
             frozenset(i for i, n in enumerate(ip.sw_node_ids) if nodes[n].is_sentinel)))
         if any(nodes[n].is_sentinel for n in core):
@@ -249,12 +241,19 @@ def _explain(ip: IndexedProblem, status: str, conflict, dfg, params: SolveParams
                     f"{len(hosts)} connected hardware node(s) can take them: {shown}): {ops}",
             conflicting=tuple((n, "", f"competes for the same {what}") for n in core),
         )
-    ops = ", ".join(f"{nodes[n].op_name} '{nodes[n].name}'" for n in names)
+    # C3: every node fits, the routing network cannot carry all values at once;
+    # name the values (nets) that conflict, not every node of the DFG
+    nets = routing_core(ip.problem, quick, total=max(10.0, params.deterministic_time))
+    edges = tuple(e for ni in nets for e in ip.net_edges[ni])
+    ends = tuple(dict.fromkeys(part.split(":")[0] for e in edges for part in e.split("->")))
+    names = tuple(n for n in ends if n in nodes) or names
+    what = "these DFG values" if len(nets) < len(ip.problem.nets) else "the DFG's values"
+    shown = "; ".join(_value(ip, ni, nodes) for ni in nets[:12])
+    more = f", ... ({len(nets)} in all)" if len(nets) > 12 else ""
     return Diagnostics(
         code="CPL_MAPPER_ROUTING_FAILED", first_violated_constraint="C3",
-        unmapped_nodes=names,
-        failed_edges=tuple(e for es in ip.net_edges for e in es
-                           if any(part.split(":")[0] in names for part in e.split("->"))),
-        message=f"placement exists but the routing network cannot connect: {ops}",
+        unmapped_nodes=names, failed_edges=edges,
+        message=f"every op fits, but the routing network cannot carry {what} at once "
+                f"(each placement leaves some edge unroutable): {shown}{more}",
         conflicting=tuple((n, "", "its edges cannot all be routed") for n in names),
     )

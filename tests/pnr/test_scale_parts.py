@@ -3,16 +3,19 @@ pruning and crossbar hubs — on hand-built problems and on corpus fabrics."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from loomc.solvers.anneal import anneal
 from loomc.solvers.pathfinder import PortDistances, PortGraph, RouteNet, route
-from loomc.solvers.pnr import Arc, Endpoint, Match, Net
+from loomc.solvers.pnr import Arc, Endpoint, Match, Net, build_model
 
 from loomc.graph.load import adg_from_file, dfgs_from_file
 from loomc.mapper.pipeline import MapperOptions, map_dfg
 from loomc.mapper.problem import HUB, build_candidates, build_problem
 from loomc.mapper.prune import prune_unreachable
+from loomc.mapper.scale import joint_size
 
 # ports: sources 0, 1; middle 2 (cheap, shared), 3 (detour); sinks 4, 5
 NEGOTIATION = [Arc(0, 2, 1), Arc(2, 4, 1), Arc(0, 3, 3), Arc(3, 4, 3),
@@ -98,3 +101,16 @@ def test_reachability_pruning_finds_the_real_shortage_fast(corpus):
     mapping = map_dfg(dfg, adg, MapperOptions(budget=10))
     assert mapping.diagnostics.code == "CPL_MAPPER_INSUFFICIENT_RESOURCES"
     assert "load_f32_0" in mapping.diagnostics.message
+
+
+def test_per_net_arcs_lose_no_flow_variable(corpus):
+    """The per-net arc sets only drop arcs no flow of the net can use: the
+    model's flow variables are the same as with every arc allowed, and the
+    size estimate the pipeline uses to pick a strategy shrinks accordingly."""
+    loom = corpus / "loom"
+    adg = adg_from_file(loom / "templates" / "loom_cgra_smoke.fabric.mlir")
+    dfg = dfgs_from_file(loom / "apps" / "S1-streaming-vecsum" / "vecsum.handshake.mlir")[0]
+    problem = build_problem(dfg, adg, build_candidates(dfg, adg)).problem
+    everything = replace(problem, net_arcs=None)
+    assert set(build_model(problem).flow) == set(build_model(everything).flow)
+    assert joint_size(problem) * 5 < joint_size(everything)

@@ -1,0 +1,108 @@
+"""Small conflicting sets for a mapping that cannot exist (spec-mapper.md
+"diagnostics": unmapped nodes, failed edges, conflicting resources).
+
+A solver proof of infeasibility says *that* no mapping exists; a user needs to
+know *where*.  Both shrinkers here are deletion filters over proofs: an
+element is dropped only when the rest is still proven infeasible, so the set
+they return is always a proven conflict, and it is minimal when no solve ran
+out of its limit (an undecided solve keeps the element — sound, not minimal).
+
+* :func:`shrink_nodes` works on DFG nodes that must all be placed (capacity
+  conflicts, C4/C5).
+* :func:`routing_core` works on nets with every node placed: which DFG values
+  cannot all be routed at once (C3).  Nets that share no routing arc (e.g.
+  different width classes of a template) interact only through placement, so
+  each such group is tried alone first — often one group is the whole story.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from loomc.solvers.pnr import PnRProblem, SolveParams, solve
+
+
+def shrink_nodes(problem: PnRProblem, core: tuple[int, ...], params: SolveParams,
+                 drop_first: frozenset[int] = frozenset(), max_solves: int = 60) -> tuple[int, ...]:
+    """Drop a DFG node whenever the rest still cannot all be placed.  Nodes in
+    ``drop_first`` (sentinels) are tried first, so the set names the hardware
+    that is missing rather than the module ports that would feed it."""
+    kept = list(core)
+    order = sorted(core, key=lambda v: (v not in drop_first, v))
+    for v in order[:max_solves]:
+        trial = tuple(x for x in kept if x != v)
+        if trial and solve(problem, params, require=trial).status == "INFEASIBLE":
+            kept = list(trial)
+    return tuple(kept)
+
+
+def with_nets(problem: PnRProblem, nets: tuple[int, ...]) -> PnRProblem:
+    arcs = problem.net_arcs
+    return replace(problem, nets=tuple(problem.nets[i] for i in nets),
+                   net_arcs=None if arcs is None else tuple(arcs[i] for i in nets))
+
+
+def net_groups(problem: PnRProblem) -> tuple[tuple[int, ...], ...]:
+    """Nets joined when their usable arcs overlap (union-find), smallest group
+    first: the independent routing sub-problems."""
+    parent = list(range(len(problem.nets)))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    owner: dict[int, int] = {}
+    every = tuple(range(len(problem.arcs)))
+    for ni in range(len(problem.nets)):
+        arcs = every if problem.net_arcs is None or problem.net_arcs[ni] is None \
+            else problem.net_arcs[ni]
+        for a in arcs:
+            if a in owner:
+                parent[find(ni)] = find(owner[a])
+            else:
+                owner[a] = ni
+    groups: dict[int, list[int]] = {}
+    for ni in range(len(problem.nets)):
+        groups.setdefault(find(ni), []).append(ni)
+    return tuple(sorted((tuple(g) for g in groups.values()), key=lambda g: (len(g), g)))
+
+
+def routing_core(problem: PnRProblem, params: SolveParams, max_solves: int = 40,
+                 total: float | None = None) -> tuple[int, ...]:
+    """Indices of nets that cannot all be routed with every DFG node placed.
+
+    ``params`` bounds each solve; at most ``max_solves`` solves run, and none
+    starts once ``total`` deterministic seconds are spent.  Returns every net
+    when no smaller proven conflict was found."""
+    everything = tuple(range(len(problem.nets)))
+    solves, spent = 0, 0.0
+
+    def infeasible(nets: tuple[int, ...]) -> bool:
+        nonlocal solves, spent
+        solves += 1
+        result = solve(with_nets(problem, nets), params, explain=False)
+        spent += result.deterministic_time
+        return result.status == "INFEASIBLE"
+
+    def out_of_budget() -> bool:
+        return solves >= max_solves or (total is not None and spent >= total)
+
+    core = everything
+    groups = net_groups(problem)
+    if len(groups) > 1:
+        for group in groups:
+            if out_of_budget():
+                break
+            if infeasible(group):
+                core = group
+                break
+    kept = list(core)
+    for ni in core:
+        if out_of_budget() or len(kept) == 1:
+            break
+        trial = tuple(x for x in kept if x != ni)
+        if infeasible(trial):
+            kept = list(trial)
+    return tuple(kept)
