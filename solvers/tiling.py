@@ -52,7 +52,9 @@ Two additions make the proofs tractable on real layers.  Pass-through levels
 encoding of their loops (:mod:`loomc.solvers.tiling_symmetry`: none at all
 without sliding windows, where hoisting them never costs).  And when ``edp`` is
 the only metric, step (3) runs per cycle count instead of on the product
-(:mod:`loomc.solvers.tiling_edp`).
+(:mod:`loomc.solvers.tiling_edp`), with sliding windows first on the hoisted
+relaxation (``hoisted=True``: pass-through levels empty, window fills below
+them relaxed; :func:`loomc.solvers.tiling_symmetry.hoisted_bound`).
 
 When the budget runs out first, the result reports the best bound still open and
 the gap.  Budgets are deterministic by default (CP-SAT deterministic time, seeded,
@@ -75,6 +77,7 @@ from loomc.solvers.tiling_spec import (
     TilePoint,
     TilingSpec,
 )
+from loomc.solvers.tiling_symmetry import transparent_levels
 from ortools.sat.python import cp_model
 
 #: largest number of energy units per pJ (ERT energies have at most 6 decimals, so
@@ -169,11 +172,16 @@ class TilingResult:
 class TilingModel:
     """The CP-SAT model of one :class:`TilingSpec` (build once, solve many times)."""
 
-    def __init__(self, spec: TilingSpec, energy_scale: int | None = None, counts: bool = True):
+    def __init__(self, spec: TilingSpec, energy_scale: int | None = None, counts: bool = True,
+                 hoisted: bool = False):
         # bound-1 dimensions dropped from projections (same counts, fewer "windows")
         spec = spec.without_unit_dims()
         self.spec = spec
         self.with_counts = counts
+        #: the hoisted relaxation (tiling_symmetry.hoisted_bound): pass-through levels
+        #: empty, window fills below them relaxed so that its bound of ``hoisted(pt)`` is
+        #: never above the plain bound of ``pt``
+        self.hoisted = hoisted
         self.m = cp_model.CpModel()
         self.scale = energy_scale or choose_energy_scale(spec)
         self.nl = len(spec.levels)
@@ -437,7 +445,7 @@ class TilingModel:
         m, nd = self.m, self.nd
         merge = merge_allowed(self.spec)
         for lv in transparent_levels(self.spec):
-            if merge:
+            if merge or self.hoisted:
                 # no sliding windows: hoisting dominates (tiling_symmetry.hoisted)
                 for d in range(nd):
                     for p in self.primes[d]:
@@ -542,6 +550,19 @@ class TilingModel:
         v = self.m.NewIntVar(1, max(1, ub), name)
         self.m.Add(v == expr)
         return v
+
+    def _least_prime(self, v, d: int, name: str):
+        """Smallest prime factor of a factor ``v`` of dimension ``d`` (1 for 1)."""
+        def lp(x: int) -> int:
+            return min(prime_factors(x)) if x > 1 else 1
+        if isinstance(v, int):
+            return lp(v)
+        from loomc.solvers.tiling_edp import divisors
+
+        out = self.m.NewIntVar(1, self.spec.bounds[d], name)
+        self.m.AddAllowedAssignments([v, out], [(x, lp(x))
+                                                for x in divisors(self.spec.bounds[d])])
+        return out
 
     def _lin(self, expr, ub: int, name: str):
         v = self.m.NewIntVar(0, max(0, ub), name)
@@ -656,7 +677,11 @@ class TilingModel:
                 else:
                     m.Add(lit == 1)
                 linked_off[c] = lit
+            tlevels = transparent_levels(spec) if self.hoisted and slide else ()
             for c in cand[:-1]:
+                # hoisted relaxation: below a pass-through level, window loops count nothing
+                # (tiling_symmetry.hoisted_bound says why that keeps the bound sound)
+                relax = any(t > c for t in tlevels)
                 # refetch structure above c
                 open_ = True
                 rest_terms = []
@@ -699,7 +724,7 @@ class TilingModel:
                                 if inner:
                                     ins.append(self._or(inner, f"xi{c}_{lv}_{k}_{d}"))
                                     crossed = self._and(ins, f"xr{c}_{lv}_{k}_{d}")
-                                if crossed is not None:
+                                if crossed is not None and not relax:
                                     take = self._and([cnt, isfirst.Not(), crossed],
                                                      f"xt{c}_{lv}_{k}_{d}")
                                     rest_terms.append(self._cond(take, t, 1,
@@ -737,7 +762,10 @@ class TilingModel:
                 # n: bound of the first loop (1 if none)
                 n = m.NewIntVar(1, spec.bounds and max(spec.bounds), f"n{c}_{k}")
                 for lit, lv, d in fsel:
-                    m.Add(n == self.f[lv, TEMPORAL, d]).OnlyEnforceIf(lit)
+                    val = self.f[lv, TEMPORAL, d]
+                    if relax and d in slide:
+                        val = self._least_prime(val, d, f"lp{c}_{lv}_{k}_{d}")
+                    m.Add(n == val).OnlyEnforceIf(lit)
                 m.Add(n == 1).OnlyEnforceIf([x.Not() for x, _, _ in fsel])
                 if len(fsel) > 1:
                     m.AddAtMostOne([x for x, _, _ in fsel])
@@ -1265,11 +1293,17 @@ def optimize(spec: TilingSpec, evaluate: Callable[[TilePoint], tuple[float, ...]
     if edp_only and state.best_m is not None:
         # EDP alone: one linear problem per cycle count instead of the product
         from loomc.solvers.tiling_edp import prove_by_cycles
+        from loomc.solvers.tiling_symmetry import merge_allowed
 
+        # sliding windows keep loops on pass-through levels in the model; the hoisted
+        # relaxation (tiling_symmetry.hoisted_bound) closes classes without them
+        hmodel = (TilingModel(spec, model.scale, hoisted=True)
+                  if transparent_levels(model.spec) and not merge_allowed(model.spec)
+                  else None)
         proof = prove_by_cycles(
             model, light, clock, min_cycles,
             lambda: (state.best, state.best_m[0] if state.best_m else None),
-            lambda pt, vals: consider(pt, vals, False), opts.log)
+            lambda pt, vals: consider(pt, vals, False), opts.log, hmodel)
         it = proof.classes
         skip_loop = True
         if proof.proven:

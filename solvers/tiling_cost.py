@@ -114,13 +114,17 @@ def instances_of(spec: TilingSpec, pt: TilePoint, level: int) -> int:
     return _prod(spatial_between(spec, pt, level + 1, nl - 1)) if level + 1 < nl else 1
 
 
-def refetch(spec: TilingSpec, pt: TilePoint, child: int, space: int) -> tuple[int, int, int, bool]:
+def refetch(spec: TilingSpec, pt: TilePoint, child: int, space: int,
+            relax: bool = False) -> tuple[int, int, int, bool]:
     """``(first_dim, n, rest, slides)`` for the temporal loops above ``child``.
 
     ``first_dim`` is the dimension of the innermost non-unit loop that moves the
     tile (-1 if none), ``n`` its bound, ``rest`` the product of all loops outside
     it, ``slides`` whether consecutive tiles of that loop may overlap (Timeloop
     only re-uses an overlap on the innermost non-unit loop above the tile).
+    ``relax``: the hoisted relaxation (:func:`loomc.solvers.tiling_symmetry.hoisted_bound`):
+    a first loop over a sliding-window dimension counts as its least prime factor, and no
+    sliding-window loop outside it is counted.
     """
     ds = spec.spaces[space]
     rel = ds.relevant()
@@ -139,12 +143,13 @@ def refetch(spec: TilingSpec, pt: TilePoint, child: int, space: int) -> tuple[in
                 continue
             if first < 0:
                 if d in rel:
-                    first, n = d, f
+                    first, n = d, (min(_primes(f)) if relax and d in slide else f)
                 else:
                     seen_other = True
             elif d not in slide:
                 rest *= f
-            elif not linked and rank_of(ds, d) is not None and ranks - {rank_of(ds, d)}:
+            elif (not relax and not linked and rank_of(ds, d) is not None
+                  and ranks - {rank_of(ds, d)}):
                 # a loop of another rank inside this one leaves a negative component in the
                 # representative move, which can then equal neither the innermost move
                 # (non-negative) nor zero: a full reload
@@ -152,6 +157,16 @@ def refetch(spec: TilingSpec, pt: TilePoint, child: int, space: int) -> tuple[in
             if d in rel:
                 ranks.add(rank_of(ds, d))
     return first, n, rest, not seen_other
+
+
+def _primes(n: int) -> list[int]:
+    out, p = [], 2
+    while p * p <= n:
+        while n % p == 0:
+            out.append(p)
+            n //= p
+        p += 1
+    return out + ([n] if n > 1 else [])
 
 
 def rank_of(ds: SpaceSpec, d: int) -> int | None:
@@ -162,10 +177,11 @@ def rank_of(ds: SpaceSpec, d: int) -> int | None:
     return hits[0] if len(hits) == 1 else None
 
 
-def tile_fills(spec: TilingSpec, pt: TilePoint, child: int, space: int) -> int:
+def tile_fills(spec: TilingSpec, pt: TilePoint, child: int, space: int,
+               relax: bool = False) -> int:
     """Elements brought into one instance of ``child``'s tile over the run (``F``)."""
     ds = spec.spaces[space]
-    first, n, rest, slides = refetch(spec, pt, child, space)
+    first, n, rest, slides = refetch(spec, pt, child, space, relax)
     spans = spans_upto(spec, pt, child)
     if first < 0:
         return ds.size(tuple(spans))
@@ -198,9 +214,16 @@ def groups(spec: TilingSpec, pt: TilePoint, lo: int, hi: int, space: int) -> int
     return out
 
 
-def evaluate_closed_form(spec: TilingSpec, pt: TilePoint) -> CostBreakdown:
-    """Counts, cycles and energy of ``pt`` under the closed-form model."""
+def evaluate_closed_form(spec: TilingSpec, pt: TilePoint, hoisted: bool = False
+                         ) -> CostBreakdown:
+    """Counts, cycles and energy of ``pt`` under the closed-form model.
+
+    ``hoisted``: the hoisted relaxation's counts (window fills of levels below a
+    pass-through level relaxed, :func:`loomc.solvers.tiling_symmetry.hoisted_bound`)."""
+    from loomc.solvers.tiling_symmetry import transparent_levels
+
     spec = spec.without_unit_dims()
+    tlevels = transparent_levels(spec) if hoisted else ()
     nl, nk = len(spec.levels), len(spec.spaces)
     cycles = _prod(pt.factor(m, TEMPORAL, d) for m in range(nl) for d in range(len(spec.bounds)))
     inst = [instances_of(spec, pt, m) for m in range(nl)]
@@ -222,7 +245,8 @@ def evaluate_closed_form(spec: TilingSpec, pt: TilePoint) -> CostBreakdown:
         else:
             reads[k0][k] += served
         for c, p in zip(keepers, keepers[1:], strict=False):
-            cfill = tile_fills(spec, pt, c, k)
+            relax = bool(ds.sliding()) and any(t > c for t in tlevels)
+            cfill = tile_fills(spec, pt, c, k, relax)
             pserve = cfill * groups(spec, pt, c + 1, p, k)
             if ds.read_write:
                 fills[c][k] += cfill - ds.size(full) * _dup(spec, pt, c, k) // inst[c]

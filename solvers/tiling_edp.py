@@ -22,6 +22,20 @@ order is the energy order, so each *cycle class* is a linear problem:
 The incumbent is optimal when every class is closed: any better mapping would
 lie in some class, with a bound (never above the evaluator) below the
 incumbent.  A relative tolerance of 1e-9 on ties is the only slack.
+
+With sliding windows the model must keep loops on pass-through levels (the
+evaluator can tell them from hoisted ones), and CP-SAT's bound then hardly
+moves.  So a class is first closed on the *hoisted relaxation*
+(:func:`loomc.solvers.tiling_symmetry.hoisted_bound`, ``TilingModel(...,
+hoisted=True)``): pass-through levels empty, window fills below them relaxed,
+so that its bound of ``hoisted(pt)`` never exceeds the plain bound of ``pt``.
+A class the relaxation proves empty below the incumbent holds no better
+mapping.  A relaxed solution ``h`` stands for every ``pt`` with
+``hoisted(pt) == h``: it is evaluated, that pre-image (or a superset: same
+levels outside the chains, same spatial factors and keeps, same per-chain
+temporal products) is closed by lazy enumeration on the plain model, and only
+then is ``h`` forbidden in the relaxation.  If the relaxation cannot close the
+class in time, the plain lazy enumeration takes over.
 """
 
 from __future__ import annotations
@@ -95,7 +109,7 @@ def feasible_cycles(light, clock, c: int, seconds: float) -> bool:
 def prove_by_cycles(model, light, clock, min_cycles: int,
                     best: Callable[[], tuple[TilePoint | None, float | None]],
                     consider: Callable[[TilePoint, list], None],
-                    log: Callable[[str], None] | None = None) -> EdpProof:
+                    log: Callable[[str], None] | None = None, hmodel=None) -> EdpProof:
     """Close every cycle class of ``model`` against the incumbent ``best()`` (see the module
     docstring).  ``consider(point, vals)`` evaluates a bound solution exactly, updates the
     incumbent and forbids the point in ``model`` (``vals``: its EDP bound in model units)."""
@@ -132,7 +146,13 @@ def prove_by_cycles(model, light, clock, min_cycles: int,
         if not feasible_cycles(light, clock, c, max(0.05, min(1.0, clock.left()))):
             continue
         searched += 1
-        done, lb = _close_class(model, clock, c, best, consider, class_limit, edp_unit)
+        done, lb = False, 0
+        if hmodel is not None:
+            done, lb = _close_class_hoisted(model, hmodel, clock, c, best, consider,
+                                            class_limit, edp_unit)
+        if not done:
+            done, lb2 = _close_class(model, clock, c, best, consider, class_limit, edp_unit)
+            lb = max(lb, lb2)
         if done:
             closed += 1
         else:
@@ -178,3 +198,150 @@ def _close_class(model, clock, c: int, best, consider, class_limit, edp_unit) ->
         consider(pt, [e_units * c / (model.scale * edp_unit)])
         if st != cp_model.OPTIMAL and clock.left() <= 0:
             return False, lb
+
+
+#: evaluations allowed to close one pre-image of the hoisted relaxation (a larger one
+#: leaves the class to the plain lazy enumeration; a count keeps runs deterministic)
+MAX_PREIMAGE = 48
+
+
+def _class_work(m, energy, cycles, c: int, extra=None) -> cp_model.CpModel:
+    """A clone of ``m`` (a TilingModel) minimising the energy bound in cycle class ``c``;
+    ``extra(work)`` adds constraints to the clone."""
+    work = m.m.clone()
+    for lit in m.groups.values():
+        work.Add(work.GetBoolVarFromProtoIndex(lit.Index()) == 1)
+    work.Add(work.GetIntVarFromProtoIndex(cycles.Index()) == c)
+    if extra is not None:
+        extra(work)
+    work.ClearObjective()
+    work.Minimize(work.GetIntVarFromProtoIndex(energy.Index()))
+    return work
+
+
+def _solve_class(m, energy, cycles, clock, c: int, limit: int):
+    """Minimise the energy bound of ``m`` in cycle class ``c`` below ``limit``."""
+    work = _class_work(m, energy, cycles, c)
+    work.Add(work.GetIntVarFromProtoIndex(energy.Index()) <= limit)
+    return clock.solve(work, clock.left())
+
+
+def _forbid_in(work: cp_model.CpModel, model, pt: TilePoint) -> None:
+    """``model.forbid(pt)`` on a clone of ``model.m``."""
+    from loomc.solvers.tiling import _vp
+    from loomc.solvers.tiling_spec import TEMPORAL
+
+    lits = []
+    for (lv, s, d, p), var in model.e.items():
+        want = _vp(pt.factor(lv, s, d), p)
+        v = work.GetIntVarFromProtoIndex(var.Index())
+        b = work.NewBoolVar("")
+        work.Add(v == want).OnlyEnforceIf(b)
+        work.Add(v != want).OnlyEnforceIf(b.Not())
+        lits.append(b)
+    for lv in range(model.nl):
+        for k in range(model.nk):
+            v = work.GetBoolVarFromProtoIndex(model.keep[lv, k].Index())
+            lits.append(v if pt.keep[lv][k] else v.Not())
+        pos = {d: i for i, d in enumerate(pt.order[lv])}
+        for a in range(model.nd):
+            for b2 in range(a + 1, model.nd):
+                if pt.factor(lv, TEMPORAL, a) > 1 and pt.factor(lv, TEMPORAL, b2) > 1:
+                    v = work.GetBoolVarFromProtoIndex(model.before[lv, a, b2].Index())
+                    lits.append(v if pos[a] < pos[b2] else v.Not())
+    work.AddBoolOr([x.Not() for x in lits])
+
+
+def _preimage(model, h: TilePoint):
+    """Constraints (on a clone of ``model.m``) keeping only mappings ``pt`` with
+    ``hoisted(pt) == h``, or a superset: every level outside the pass-through chains and
+    their upper levels is ``h``'s, every spatial factor and keep flag is ``h``'s, and the
+    temporal factors of each chain (with its upper level) multiply to ``h``'s."""
+    from loomc.solvers.tiling import _vp
+    from loomc.solvers.tiling_spec import TEMPORAL
+    from loomc.solvers.tiling_symmetry import transparent_levels
+
+    spec = model.spec
+    chain = set(transparent_levels(spec))
+    tops: dict[int, list[int]] = {}
+    for lv in sorted(chain):
+        top = lv + 1
+        while top in chain:
+            top += 1
+        tops.setdefault(top, []).append(lv)
+    free = {lv for lvs in tops.values() for lv in lvs} | set(tops)
+
+    def extra(work) -> None:
+        def var(v):
+            return work.GetIntVarFromProtoIndex(v.Index())
+
+        def lit(v):
+            return work.GetBoolVarFromProtoIndex(v.Index())
+
+        for (lv, s, d, p), v in model.e.items():
+            if s == TEMPORAL and lv in free:
+                continue
+            work.Add(var(v) == _vp(h.factor(lv, s, d), p))
+        for top, lvs in tops.items():
+            for d in range(model.nd):
+                for p in model.primes[d]:
+                    work.Add(sum(var(model.e[lv, TEMPORAL, d, p]) for lv in lvs + [top])
+                             == _vp(h.factor(top, TEMPORAL, d), p))
+        for lv in range(model.nl):
+            for k in range(model.nk):
+                work.Add(lit(model.keep[lv, k]) == int(h.keep[lv][k]))
+            if lv in free:
+                continue
+            pos = {d: i for i, d in enumerate(h.order[lv])}
+            for a in range(model.nd):
+                for b in range(a + 1, model.nd):
+                    if h.factor(lv, TEMPORAL, a) > 1 and h.factor(lv, TEMPORAL, b) > 1:
+                        work.Add(lit(model.before[lv, a, b]) == int(pos[a] < pos[b]))
+    return extra
+
+
+def _close_class_hoisted(model, hmodel, clock, c: int, best, consider, class_limit,
+                         edp_unit) -> tuple[bool, int]:
+    """Close class ``c`` on the hoisted relaxation (:func:`tiling_symmetry.hoisted_bound`):
+    its bound of ``hoisted(pt)`` never exceeds the plain bound of ``pt``, so a class the
+    relaxation rules out holds no better mapping.  A relaxed solution ``h`` is evaluated,
+    then every mapping whose hoisted form is ``h`` is closed with the plain model (lazy
+    enumeration on that small set) before ``h`` is forbidden in the relaxation."""
+    energy = hmodel.metric_vars["energy"]
+    lb = 0
+    while True:
+        _, inc = best()
+        limit = class_limit(c, inc)
+        if limit < lb:
+            return True, lb
+        if clock.left() <= 0:
+            return False, lb
+        s, st = _solve_class(hmodel, energy, hmodel.cycles, clock, c, limit)
+        if st == cp_model.INFEASIBLE:
+            return True, limit + 1
+        lb = max(lb, min(limit + 1, int(math.floor(s.BestObjectiveBound()))))
+        if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return False, lb
+        h = hmodel.decode(s)
+        consider(h, [int(s.Value(energy)) * c / (model.scale * edp_unit)])
+        # close h's pre-image with the plain bound (one clone; evaluated points are
+        # forbidden in it as in the model)
+        pen = model.metric_vars["energy"]
+        work = _class_work(model, pen, model.cycles, c, _preimage(model, h))
+        wen = work.GetIntVarFromProtoIndex(pen.Index())
+        for _ in range(MAX_PREIMAGE):
+            _, inc = best()
+            if clock.left() <= 0:
+                return False, lb
+            work.Add(wen <= class_limit(c, inc))
+            s2, st2 = clock.solve(work, clock.left())
+            if st2 == cp_model.INFEASIBLE:
+                break
+            if st2 not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                return False, lb
+            pt = model.decode(s2)
+            consider(pt, [int(s2.Value(pen)) * c / (model.scale * edp_unit)])
+            _forbid_in(work, model, pt)
+        else:
+            return False, lb  # a large pre-image: leave the class to the plain enumeration
+        hmodel.forbid(h)

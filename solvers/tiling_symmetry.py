@@ -141,3 +141,31 @@ def hoisted(spec: TilingSpec, pt: TilePoint) -> TilePoint:
         orders[top] = seq + [d for d in range(nd) if d not in seq]
         lv = top + 1
     return TilePoint(tuple(facs), tuple(tuple(o) for o in orders), pt.keep)
+
+
+def hoisted_bound(spec: TilingSpec, pt: TilePoint) -> float:
+    """The hoisted relaxation's energy bound of ``pt``: the closed-form bound of
+    ``hoisted(pt)`` with window fills below pass-through levels relaxed.  Never above the
+    plain bound of ``pt`` (hence never above the evaluator), so the EDP proof may close a
+    cycle class on mappings with empty pass-through levels (``tiling_edp``).
+
+    Why it is sound, term by term (same cycles, spatial factors, keep flags and kept
+    tiles: hoisting only moves temporal loops from pass-through levels, which keep
+    nothing, into the level above the chain, whose tile spans the same product):
+
+    * served reads, fills of levels above the chain and everything they imply do not see
+      the moved loops, so they are equal;
+    * a tensor without windows: fills are ``tile x`` every loop from the first one that
+      moves the tile outward.  ``hoisted`` puts each dimension's loops at the place of its
+      innermost one, so the first moving loop is the same dimension and a loop counted
+      for ``hoisted(pt)`` had all of its factors counted for ``pt``: never more;
+    * a tensor with windows, a level below the chain: the relaxed count is ``|tile|``
+      (or the window union) for the first moving loop with the *least prime factor* of its
+      bound (``pt``'s first loop is the same dimension with a divisor > 1 of that bound,
+      and the union grows with the bound), times the loops without windows outside it
+      (as above), and no window loop outside it (``pt``'s bound counts them or not);
+    * the traffic floors and ``ceil`` to vector accesses are monotone.
+    """
+    from loomc.solvers.tiling_cost import evaluate_closed_form
+
+    return evaluate_closed_form(spec, hoisted(spec, pt), hoisted=True).energy
