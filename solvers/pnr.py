@@ -187,6 +187,8 @@ class _Model:
     cp: cp_model.CpModel = field(default_factory=cp_model.CpModel)
     match_lit: list[cp_model.IntVar] = field(default_factory=list)
     assume: list[cp_model.IntVar] = field(default_factory=list)
+    #: per net: "this value must be routed" (true unless a conflict search drops it)
+    route_net: list[cp_model.IntVar] = field(default_factory=list)
     flow: dict[tuple[int, int, int], cp_model.IntVar] = field(default_factory=dict)
     net_arc: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)
     #: tag carried by each (net, sink) commodity on tagged ports
@@ -286,6 +288,7 @@ def build_model(problem: PnRProblem) -> _Model:
         out_arcs[arc.src].append(ai)
         in_arcs[arc.dst].append(ai)
 
+    m.route_net = [cp.NewBoolVar(f"route{ni}") for ni in range(len(problem.nets))]
     port_users: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
     sink_users: dict[int, list[tuple[int, int, cp_model.IntVar]]] = defaultdict(list)
     for ni, net in enumerate(problem.nets):
@@ -327,7 +330,7 @@ def build_model(problem: PnRProblem) -> _Model:
             if snk_ports is None:
                 if hidden is not None:
                     cp.Add(hidden == 0)
-                need = src_placed
+                need = _and(cp, src_placed, m.route_net[ni], f"need{ni}_{ki}")
                 demand = {sink.hw_port: need}
             else:
                 routed = (
@@ -337,7 +340,8 @@ def build_model(problem: PnRProblem) -> _Model:
                 )
                 if hidden is not None:
                     cp.AddImplication(hidden, routed.Not())
-                need = _and(cp, routed, src_placed, f"need{ni}_{ki}")
+                need = _and(cp, _and(cp, routed, src_placed, f"pair{ni}_{ki}"),
+                            m.route_net[ni], f"need{ni}_{ki}")
                 demand = {
                     p: _and(cp, _bool_of_sum(cp, ls, f"d{ni}_{ki}_{p}"), need,
                             f"dm{ni}_{ki}_{p}")
@@ -565,9 +569,22 @@ def solve(
     return _solve_once(problem, params, hint, require, use_assumptions=True)
 
 
+def net_conflict(problem: PnRProblem, params: SolveParams | None = None) -> PnRSolution:
+    """With every DFG node placed, which nets cannot all be routed: on
+    INFEASIBLE, ``conflict`` holds net indices from CP-SAT's sufficient-
+    assumptions core (not necessarily minimal)."""
+    return _solve_once(problem, params or SolveParams(), (), None, use_assumptions=False,
+                       nets_assumed=True)
+
+
 def _solve_once(problem: PnRProblem, params: SolveParams, hint: tuple[int, ...],
                 require: tuple[int, ...] | None, use_assumptions: bool,
-                hint_routes: tuple | None = None, repair: bool = False) -> PnRSolution:
+                hint_routes: tuple | None = None, repair: bool = False,
+                nets_assumed: bool = False) -> PnRSolution:
+    """One CP-SAT solve.  ``use_assumptions``: "node v is placed" literals are
+    assumptions (the conflict names nodes); ``nets_assumed``: every node is
+    placed and "net n is routed" literals are the assumptions instead (the
+    conflict names nets)."""
     m = build_model(problem)
     if hint_routes is not None:
         chosen = {mi for mi in hint if mi >= 0}
@@ -585,7 +602,12 @@ def _solve_once(problem: PnRProblem, params: SolveParams, hint: tuple[int, ...],
             if mi >= 0:
                 m.cp.AddHint(m.match_lit[mi], 1)
     required = m.assume if require is None else [m.assume[v] for v in require]
-    if use_assumptions:
+    if nets_assumed:
+        m.cp.AddAssumptions(m.route_net)
+    else:
+        for r in m.route_net:
+            m.cp.Add(r == 1)
+    if use_assumptions and not nets_assumed:
         for a in required:
             m.cp.AddHint(a, 1)
         m.cp.AddAssumptions(required)
@@ -605,9 +627,10 @@ def _solve_once(problem: PnRProblem, params: SolveParams, hint: tuple[int, ...],
         return replace(_extract(m, solver, name, wall),
                        deterministic_time=solver.deterministic_time)
     conflict: tuple[int, ...] = ()
-    if status == cp_model.INFEASIBLE and use_assumptions:
+    if status == cp_model.INFEASIBLE and (use_assumptions or nets_assumed):
         core = set(solver.SufficientAssumptionsForInfeasibility())
-        conflict = tuple(v for v, a in enumerate(m.assume) if a.Index() in core)
+        chosen = m.route_net if nets_assumed else m.assume
+        conflict = tuple(i for i, a in enumerate(chosen) if a.Index() in core)
     return PnRSolution(status=name, objective=None, bound=None, wall_time=wall,
                        conflict=conflict,
                        deterministic_time=solver.deterministic_time)

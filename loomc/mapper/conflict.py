@@ -10,16 +10,17 @@ out of its limit (an undecided solve keeps the element — sound, not minimal).
 * :func:`shrink_nodes` works on DFG nodes that must all be placed (capacity
   conflicts, C4/C5).
 * :func:`routing_core` works on nets with every node placed: which DFG values
-  cannot all be routed at once (C3).  Nets that share no routing arc (e.g.
-  different width classes of a template) interact only through placement, so
-  each such group is tried alone first — often one group is the whole story.
+  cannot all be routed at once (C3).  It starts from CP-SAT's sufficient-
+  assumptions core over "net n is routed" literals; without one, nets that
+  share no routing arc (e.g. different width classes of a template), which
+  interact only through placement, are tried group by group.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from loomc.solvers.pnr import PnRProblem, SolveParams, solve
+from loomc.solvers.pnr import PnRProblem, SolveParams, net_conflict, solve
 
 
 def shrink_nodes(problem: PnRProblem, core: tuple[int, ...], params: SolveParams,
@@ -89,8 +90,12 @@ def routing_core(problem: PnRProblem, params: SolveParams, max_solves: int = 40,
     def out_of_budget() -> bool:
         return solves >= max_solves or (total is not None and spent >= total)
 
-    core = everything
-    groups = net_groups(problem)
+    # CP-SAT's own core under "net n is routed" assumptions: one solve, small
+    # but not necessarily minimal
+    first = net_conflict(problem, params)
+    solves, spent = 1, first.deterministic_time
+    core = first.conflict if first.status == "INFEASIBLE" and first.conflict else everything
+    groups = net_groups(problem) if core == everything else ()
     if len(groups) > 1:
         for group in groups:
             if out_of_budget():

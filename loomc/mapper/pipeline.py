@@ -148,7 +148,7 @@ def _solve(ip: IndexedProblem, params: SolveParams) -> PnRSolution:
     path found nothing, searches or proves infeasibility on its own."""
     size = joint_size(ip.problem)
     if size <= DIRECT_LIMIT:
-        return solve(ip.problem, params)
+        return solve(ip.problem, params, explain=False)  # _explain names the conflict
     quick = solve_two_stage(ip, params, windows=size > JOINT_LIMIT)
     if size > JOINT_LIMIT or quick.status == "INFEASIBLE":  # the latter: placement, proven
         return quick
@@ -160,7 +160,7 @@ def _solve(ip: IndexedProblem, params: SolveParams) -> PnRSolution:
     # start from the quick mapping, or repair its least congested attempt
     start = (dict(hint=quick.node_match, hint_routes=quick.routes, repair=not quick.feasible)
              if quick.node_match else {})
-    joint = solve(ip.problem, rest, **start)
+    joint = solve(ip.problem, rest, explain=False, **start)
     joint = replace(joint, wall_time=joint.wall_time + quick.wall_time,
                     deterministic_time=joint.deterministic_time + quick.deterministic_time)
     if quick.feasible and (not joint.feasible or joint.objective > quick.objective):

@@ -211,7 +211,7 @@ def _solve_window(problem: PnRProblem, kept: tuple[int, ...], allowed, node_matc
                   params: SolveParams) -> PnRSolution:
     """The joint model on a window; the solution comes back in full indices."""
     index = {mi: i for i, mi in enumerate(kept)}
-    solved = solve(_sub_problem(problem, kept, allowed), params,
+    solved = solve(_sub_problem(problem, kept, allowed), params, explain=False,
                    hint=tuple(index.get(mi, -1) for mi in node_match))
     if not solved.feasible:
         return solved
