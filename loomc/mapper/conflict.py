@@ -18,23 +18,53 @@ out of its limit (an undecided solve keeps the element — sound, not minimal).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from loomc.solvers.pnr import PnRProblem, SolveParams, net_conflict, solve
 
 
+def shrink(items: tuple[int, ...], infeasible: Callable[[tuple[int, ...]], bool],
+           exhausted: Callable[[], bool] = lambda: False) -> tuple[int, ...]:
+    """Deletion filter in chunks: try dropping a chunk of the kept items and
+    keep the drop whenever the rest is still ``infeasible``; halve the chunk
+    size after each pass, down to single items (then the result is minimal).
+    Large chunks first make a small core inside a large set cheap to find
+    (a few solves per halving instead of one per item).  Stops early, with a
+    still-proven set, once ``exhausted()``."""
+    kept = list(items)
+    size = max(1, len(kept) // 2)
+    while kept:
+        start = 0
+        while start < len(kept) and len(kept) > 1:
+            if exhausted():
+                return tuple(kept)
+            chunk = kept[start:start + size]
+            rest = tuple(x for x in kept if x not in chunk)
+            if rest and infeasible(rest):
+                kept = list(rest)
+            else:
+                start += size
+        if size == 1:
+            break
+        size = max(1, size // 2)
+    return tuple(kept)
+
+
 def shrink_nodes(problem: PnRProblem, core: tuple[int, ...], params: SolveParams,
                  drop_first: frozenset[int] = frozenset(), max_solves: int = 60) -> tuple[int, ...]:
-    """Drop a DFG node whenever the rest still cannot all be placed.  Nodes in
+    """Drop DFG nodes while the rest still cannot all be placed.  Nodes in
     ``drop_first`` (sentinels) are tried first, so the set names the hardware
     that is missing rather than the module ports that would feed it."""
-    kept = list(core)
-    order = sorted(core, key=lambda v: (v not in drop_first, v))
-    for v in order[:max_solves]:
-        trial = tuple(x for x in kept if x != v)
-        if trial and solve(problem, params, require=trial).status == "INFEASIBLE":
-            kept = list(trial)
-    return tuple(kept)
+    solves = 0
+
+    def infeasible(nodes: tuple[int, ...]) -> bool:
+        nonlocal solves
+        solves += 1
+        return solve(problem, params, require=nodes).status == "INFEASIBLE"
+
+    order = tuple(sorted(core, key=lambda v: (v not in drop_first, v)))
+    return shrink(order, infeasible, lambda: solves >= max_solves)
 
 
 def with_nets(problem: PnRProblem, nets: tuple[int, ...]) -> PnRProblem:
@@ -103,11 +133,4 @@ def routing_core(problem: PnRProblem, params: SolveParams, max_solves: int = 40,
             if infeasible(group):
                 core = group
                 break
-    kept = list(core)
-    for ni in core:
-        if out_of_budget() or len(kept) == 1:
-            break
-        trial = tuple(x for x in kept if x != ni)
-        if infeasible(trial):
-            kept = list(trial)
-    return tuple(kept)
+    return shrink(core, infeasible, out_of_budget)

@@ -9,7 +9,7 @@ from loomc.solvers.pnr import SolveParams, solve
 
 from loomc.corpus import corpus_root, mapper_cases
 from loomc.graph.load import adg_from_file, dfgs_from_file
-from loomc.mapper.conflict import net_groups, routing_core, with_nets
+from loomc.mapper.conflict import net_groups, routing_core, shrink, with_nets
 from loomc.mapper.pipeline import MapperOptions, _prepare, map_dfg
 
 #: proven unroutable under the spec's temporal tag rules (tests/mapper/test_corpus_mapping.py)
@@ -59,3 +59,17 @@ def test_nets_group_by_shared_arcs(corpus: Path) -> None:
         for g2 in groups:
             if g1 != g2:
                 assert not any(arcs[a] & arcs[b] for a in g1 for b in g2)
+
+
+def test_chunked_deletion_filter_finds_a_small_core_with_few_checks() -> None:
+    calls = []
+
+    def infeasible(items: tuple[int, ...]) -> bool:
+        calls.append(items)
+        return {3, 7, 40}.issubset(items)  # the conflict hides in 64 items
+
+    assert shrink(tuple(range(64)), infeasible) == (3, 7, 40)
+    assert len(calls) < 40  # one check per item would be 64
+    # out of budget: still a proven (infeasible) superset
+    partial = shrink(tuple(range(64)), infeasible, exhausted=lambda: len(calls) > 45)
+    assert {3, 7, 40}.issubset(partial)
