@@ -68,6 +68,7 @@ def shrink_nodes(problem: PnRProblem, core: tuple[int, ...], params: SolveParams
 
 
 def with_nets(problem: PnRProblem, nets: tuple[int, ...]) -> PnRProblem:
+    """The problem with only these nets to route (every node still placed)."""
     arcs = problem.net_arcs
     return replace(problem, nets=tuple(problem.nets[i] for i in nets),
                    net_arcs=None if arcs is None else tuple(arcs[i] for i in nets))
