@@ -31,7 +31,9 @@ constraint classes of spec-mapper-model.md):
 
 Every constraint can be switched off per DFG node through an assumption literal
 ("node v must be placed"), so an infeasible problem yields a small conflicting
-set of DFG nodes from ``SufficientAssumptionsForInfeasibility``.
+set of DFG nodes from ``SufficientAssumptionsForInfeasibility``; likewise a
+"net n is routed" literal per net (:func:`net_conflict`) names the DFG values
+that cannot all be routed once every node is placed.
 """
 
 from __future__ import annotations
