@@ -988,26 +988,35 @@ class TilingModel:
                                for k in range(self.nk)))
         return TilePoint(tuple(factors), tuple(orders), tuple(keeps))
 
-    def forbid(self, pt: TilePoint) -> None:
-        """Exclude one mapping (its canonical encoding) from further solutions."""
+    def forbid(self, pt: TilePoint, into: cp_model.CpModel | None = None) -> None:
+        """Exclude one mapping (its canonical encoding) from further solutions — of
+        this model, or of ``into``, a clone of it (variables matched by index)."""
+        m = self.m if into is None else into
+
+        def var(v):
+            return v if into is None else into.GetIntVarFromProtoIndex(v.Index())
+
+        def lit(v):
+            return v if into is None else into.GetBoolVarFromProtoIndex(v.Index())
+
         lits = []
-        for (lv, s, d, p), var in self.e.items():
+        for (lv, s, d, p), v in self.e.items():
             want = _vp(pt.factor(lv, s, d), p)
-            b = self.m.NewBoolVar("")
-            self.m.Add(var == want).OnlyEnforceIf(b)
-            self.m.Add(var != want).OnlyEnforceIf(b.Not())
+            b = m.NewBoolVar("")
+            m.Add(var(v) == want).OnlyEnforceIf(b)
+            m.Add(var(v) != want).OnlyEnforceIf(b.Not())
             lits.append(b)
         for lv in range(self.nl):
             for k in range(self.nk):
-                v = self.keep[lv, k]
+                v = lit(self.keep[lv, k])
                 lits.append(v if pt.keep[lv][k] else v.Not())
             pos = {d: i for i, d in enumerate(pt.order[lv])}
             for a in range(self.nd):
                 for b in range(a + 1, self.nd):
                     if pt.factor(lv, TEMPORAL, a) > 1 and pt.factor(lv, TEMPORAL, b) > 1:
-                        v = self.before[lv, a, b]
+                        v = lit(self.before[lv, a, b])
                         lits.append(v if pos[a] < pos[b] else v.Not())
-        self.m.AddBoolOr([x.Not() for x in lits])
+        m.AddBoolOr([x.Not() for x in lits])
 
     def fix(self, pt: TilePoint) -> list:
         """Literals/constraints pinning the model to one mapping (for tests/hints)."""

@@ -177,15 +177,7 @@ def _close_class(model, clock, c: int, best, consider, class_limit, edp_unit) ->
             return True, lb
         if clock.left() <= 0:
             return False, lb
-        work = model.m.clone()
-        for lit in model.groups.values():
-            work.Add(work.GetBoolVarFromProtoIndex(lit.Index()) == 1)
-        work.Add(work.GetIntVarFromProtoIndex(model.cycles.Index()) == c)
-        ev = work.GetIntVarFromProtoIndex(energy.Index())
-        work.Add(ev <= limit)
-        work.ClearObjective()
-        work.Minimize(ev)
-        s, st = clock.solve(work, clock.left())
+        s, st = _solve_class(model, energy, model.cycles, clock, c, limit)
         if st == cp_model.INFEASIBLE:
             return True, limit + 1
         # CP-SAT's objective bound is proven whatever the status (every mapping of the
@@ -224,32 +216,6 @@ def _solve_class(m, energy, cycles, clock, c: int, limit: int):
     work = _class_work(m, energy, cycles, c)
     work.Add(work.GetIntVarFromProtoIndex(energy.Index()) <= limit)
     return clock.solve(work, clock.left())
-
-
-def _forbid_in(work: cp_model.CpModel, model, pt: TilePoint) -> None:
-    """``model.forbid(pt)`` on a clone of ``model.m``."""
-    from loomc.solvers.tiling import _vp
-    from loomc.solvers.tiling_spec import TEMPORAL
-
-    lits = []
-    for (lv, s, d, p), var in model.e.items():
-        want = _vp(pt.factor(lv, s, d), p)
-        v = work.GetIntVarFromProtoIndex(var.Index())
-        b = work.NewBoolVar("")
-        work.Add(v == want).OnlyEnforceIf(b)
-        work.Add(v != want).OnlyEnforceIf(b.Not())
-        lits.append(b)
-    for lv in range(model.nl):
-        for k in range(model.nk):
-            v = work.GetBoolVarFromProtoIndex(model.keep[lv, k].Index())
-            lits.append(v if pt.keep[lv][k] else v.Not())
-        pos = {d: i for i, d in enumerate(pt.order[lv])}
-        for a in range(model.nd):
-            for b2 in range(a + 1, model.nd):
-                if pt.factor(lv, TEMPORAL, a) > 1 and pt.factor(lv, TEMPORAL, b2) > 1:
-                    v = work.GetBoolVarFromProtoIndex(model.before[lv, a, b2].Index())
-                    lits.append(v if pos[a] < pos[b2] else v.Not())
-    work.AddBoolOr([x.Not() for x in lits])
 
 
 def _preimage(model, h: TilePoint):
@@ -341,7 +307,7 @@ def _close_class_hoisted(model, hmodel, clock, c: int, best, consider, class_lim
                 return False, lb
             pt = model.decode(s2)
             consider(pt, [int(s2.Value(pen)) * c / (model.scale * edp_unit)])
-            _forbid_in(work, model, pt)
+            model.forbid(pt, into=work)
         else:
             return False, lb  # a large pre-image: leave the class to the plain enumeration
         hmodel.forbid(h)
