@@ -26,8 +26,22 @@ constraint classes of spec-mapper-model.md):
   port at most ``2**tag_bits`` nets, each with a distinct tag.  A value feeding
   an operation placed on a temporal PE must carry that instruction's tag, and
   the instruction tags of one temporal PE are distinct (C5.3, C5.4).
+* **Temporal registers (C5.2).** A value whose producer and every consumer
+  sit on FUs of one temporal PE may travel through one of that PE's internal
+  registers instead of the switch network: a boolean "net n via a register of
+  temporal PE t" forces the producer and all consumers onto t (with their
+  ports exposed there) and switches the net's commodities off (no route, no
+  tag).  At most ``num_register`` such nets per temporal PE.  One register per
+  *net*, not per DFG edge: a register has one writer and any number of readers
+  (spec-fabric-temporal_pe.md "Register Semantics": a multi-reader register is
+  an internal fork), so ``num_register`` bounds the values held, which is what
+  spec-mapper-model.md C5.2's "register-routed edges" can count in hardware.
+  A value with any consumer off the PE is routed (a result goes either to a
+  register or to an output port, ``res_is_reg``).
 * **Objective.** Weighted routing hops plus match costs (placement pressure and
-  temporal terms are folded into match costs by the caller).
+  temporal terms are folded into match costs by the caller), plus a cost per
+  register used (the register-pressure term of spec-mapper-cost.md
+  "Temporal Cost").
 
 Every constraint can be switched off per DFG node through an assumption literal
 ("node v must be placed"), so an infeasible problem yields a small conflicting
@@ -126,6 +140,9 @@ class PnRProblem:
     exclusive_arc_groups: tuple[tuple[int, ...], ...] = ()
     #: native ports that carry more than one net (a crossbar's hub): (port, max)
     port_capacity: tuple[tuple[int, int], ...] = ()
+    #: internal registers per temporal PE: (temporal PE, num_register, objective
+    #: cost of one register used); PEs without registers may be left out
+    temporal_registers: tuple[tuple[int, int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -160,6 +177,9 @@ class PnRSolution:
     sink_tags: tuple[tuple[int | None, ...], ...] = ()
     #: per DFG node on a temporal PE: its instruction tag
     instruction_tags: tuple[tuple[int, int], ...] = ()
+    #: (net, temporal PE) of every net carried by an internal register (its
+    #: sinks have empty routes); register indices are allocated by the caller
+    net_registers: tuple[tuple[int, int], ...] = ()
     #: DFG nodes in a conflicting set, when infeasible
     conflict: tuple[int, ...] = ()
     #: CP-SAT's deterministic time spent (its own machine-independent clock)
@@ -196,6 +216,8 @@ class _Model:
     #: tag carried by each (net, sink) commodity on tagged ports
     sink_tag: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)
     itag: dict[int, cp_model.IntVar] = field(default_factory=dict)
+    #: (net, temporal PE) -> "the net is carried by a register of that PE"
+    via_reg: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)
 
 
 def _port_literals(
@@ -252,6 +274,59 @@ def _reach(start: set[int], allowed: set[int], adjacent: dict[int, list[int]],
     return seen
 
 
+def _register_nets(m: _Model) -> dict[int, cp_model.IntVar]:
+    """Temporal-register variables (C5.2; see the module docstring).
+
+    A net is a candidate for temporal PE ``t`` when ``t`` has registers and
+    some match on ``t`` exposes the producer's result port and, for every
+    consumer, some match on ``t`` exposes its operand port: the instruction
+    then names the register as ``res_is_reg``/``op_is_reg`` source or
+    destination in place of that port (spec-fabric-temporal_pe.md
+    "Instruction Memory Format").  Fixed endpoints (module I/O) never qualify.
+    Returns, per candidate net, a boolean "carried by some register"; fills
+    ``m.via_reg`` and bounds each PE's register count.  The register index
+    itself is not modelled: all registers are equivalent (spec-mapper-model.md
+    "Temporal Assignment Metadata"), so any distinct numbering is valid."""
+    problem, cp = m.problem, m.cp
+    regs = {t: (n, w) for t, n, w in problem.temporal_registers if n > 0}
+    if not regs:
+        return {}
+    out_on: dict[tuple[int, int, int], list] = defaultdict(list)
+    in_on: dict[tuple[int, int, int], list] = defaultdict(list)
+    for mi, match in enumerate(problem.matches):
+        if match.temporal_pe not in regs:
+            continue
+        for sw, idx, _port in match.outputs:
+            out_on[sw, idx, match.temporal_pe].append(m.match_lit[mi])
+        for sw, idx, _port in match.inputs:
+            in_on[sw, idx, match.temporal_pe].append(m.match_lit[mi])
+    per_tpe: dict[int, list] = defaultdict(list)
+    via: dict[int, cp_model.IntVar] = {}
+    for ni, net in enumerate(problem.nets):
+        if net.source.is_fixed or not net.sinks or any(k.is_fixed for k in net.sinks):
+            continue
+        options = []
+        for t in sorted(regs):
+            src = out_on.get((net.source.sw_node, net.source.index, t))
+            sinks = [in_on.get((k.sw_node, k.index, t)) for k in net.sinks]
+            if not src or not all(sinks):
+                continue
+            r = cp.NewBoolVar(f"reg{ni}_{t}")
+            # the writer and every reader are instructions of this PE
+            cp.AddBoolOr(src).OnlyEnforceIf(r)
+            for lits in sinks:
+                cp.AddBoolOr(lits).OnlyEnforceIf(r)
+            m.via_reg[ni, t] = r
+            per_tpe[t].append(r)
+            options.append(r)
+        if options:
+            via[ni] = _bool_of_sum(cp, options, f"via{ni}")
+    for t, used in per_tpe.items():
+        if len(used) > regs[t][0]:
+            cp.Add(sum(used) <= regs[t][0])
+    return via
+
+
 def build_model(problem: PnRProblem) -> _Model:
     """Encode ``problem`` as CP-SAT (see module docstring for the formulation)."""
     m = _Model(problem)
@@ -291,6 +366,12 @@ def build_model(problem: PnRProblem) -> _Model:
         in_arcs[arc.dst].append(ai)
 
     m.route_net = [cp.NewBoolVar(f"route{ni}") for ni in range(len(problem.nets))]
+    # a net carried by a temporal register needs no route: its commodities
+    # run only when the net must be routed and is not in a register
+    via = _register_nets(m)
+    live = [m.route_net[ni] if ni not in via else
+            _and(cp, m.route_net[ni], via[ni].Not(), f"live{ni}")
+            for ni in range(len(problem.nets))]
     port_users: dict[int, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
     sink_users: dict[int, list[tuple[int, int, cp_model.IntVar]]] = defaultdict(list)
     for ni, net in enumerate(problem.nets):
@@ -332,7 +413,7 @@ def build_model(problem: PnRProblem) -> _Model:
             if snk_ports is None:
                 if hidden is not None:
                     cp.Add(hidden == 0)
-                need = _and(cp, src_placed, m.route_net[ni], f"need{ni}_{ki}")
+                need = _and(cp, src_placed, live[ni], f"need{ni}_{ki}")
                 demand = {sink.hw_port: need}
             else:
                 routed = (
@@ -343,7 +424,7 @@ def build_model(problem: PnRProblem) -> _Model:
                 if hidden is not None:
                     cp.AddImplication(hidden, routed.Not())
                 need = _and(cp, _and(cp, routed, src_placed, f"pair{ni}_{ki}"),
-                            m.route_net[ni], f"need{ni}_{ki}")
+                            live[ni], f"need{ni}_{ki}")
                 demand = {
                     p: _and(cp, _bool_of_sum(cp, ls, f"d{ni}_{ki}_{p}"), need,
                             f"dm{ni}_{ki}_{p}")
@@ -479,6 +560,8 @@ def build_model(problem: PnRProblem) -> _Model:
     terms = [match.cost * m.match_lit[mi] for mi, match in enumerate(problem.matches)
              if match.cost]
     w_route = problem.route_weight
+    reg_cost = {t: w for t, _n, w in problem.temporal_registers}
+    terms += [reg_cost[t] * var for (_n, t), var in m.via_reg.items() if reg_cost.get(t)]
     terms += [w_route * arcs[ai].weight * var for (_n, _k, ai), var in m.flow.items()
               if arcs[ai].weight]
     if problem.tiles:
@@ -661,6 +744,8 @@ def _extract(m: _Model, solver: cp_model.CpSolver, status: str, wall: float) -> 
         (v, solver.Value(var)) for v, var in m.itag.items() if node_match[v] >= 0
         and problem.matches[node_match[v]].temporal_pe is not None
     ))
+    net_registers = tuple(sorted(key for key, var in m.via_reg.items()
+                                 if solver.BooleanValue(var)))
     return PnRSolution(
         status=status,
         objective=solver.ObjectiveValue(),
@@ -670,6 +755,7 @@ def _extract(m: _Model, solver: cp_model.CpSolver, status: str, wall: float) -> 
         routes=tuple(routes),
         sink_tags=sink_tags,
         instruction_tags=itags,
+        net_registers=net_registers,
     )
 
 

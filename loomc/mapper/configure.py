@@ -59,6 +59,7 @@ from loomc.configmem import (
     MemoryConfig,
     MemoryRegion,
     NodeConfig,
+    Operand,
     Result,
     RouteSlot,
     StreamPEConfig,
@@ -358,6 +359,23 @@ def _temporal_pe(rec: NodeRecord, adg: nx.MultiDiGraph, mapping: Mapping, dfg_po
     )
     hw_of = {p.sw_node: p.hw_node for p in mapping.placement}
     slots = sorted((t for t in mapping.temporal if t.temporal_pe == rec.id), key=lambda t: t.slot)
+    bound = dict(mapping.port_binding)
+    # temporal registers (spec-fabric-temporal_pe.md "Register Semantics"): the
+    # producer's result goes to reg(k) instead of out(j) (tag 0: registers hold
+    # values, not tags), each consumer reads reg(k) instead of in(i)
+    writes: dict[str, int] = {}
+    reads: dict[str, int] = {}
+    for r in mapping.registers:
+        if r.temporal_pe != rec.id:
+            continue
+        if r.register >= shape.num_registers:
+            raise ConfigurationError(
+                f"temporal_pe {rec.name}: register {r.register} >= num_register "
+                f"{shape.num_registers}", "CFG_TEMPORAL_PE_ILLEGAL_REG")
+        if writes.setdefault(r.src_sw_port, r.register) != r.register:
+            raise ConfigurationError(f"temporal_pe {rec.name}: {r.src_sw_port} writes two "
+                                     "registers")
+        reads[r.dst_sw_port] = r.register
     insns: list[Instruction | None] = [None] * shape.num_instructions
     on_fu: dict[str, list[NodeRecord]] = defaultdict(list)
     for t in slots:
@@ -370,10 +388,16 @@ def _temporal_pe(rec: NodeRecord, adg: nx.MultiDiGraph, mapping: Mapping, dfg_po
             raise ConfigurationError(f"temporal op {t.sw_node} is not placed on an FU of {rec.id}")
         on_fu[fu].append(sw_nodes[t.sw_node])
         own = {p for p, r in dfg_ports.items() if r.node == t.sw_node}
-        results = tuple(Result(tag=routes.out_tag(p, own)) for p in rec.output_ports)
+        on_port = {bound[p]: p for p in own if p in bound}  # hw port -> sw port
+        results = tuple(
+            Result(reg=writes[on_port[p]]) if on_port.get(p) in writes
+            else Result(tag=routes.out_tag(p, own)) for p in rec.output_ports)
+        operands = tuple(Operand(reads.get(on_port.get(p, ""))) for p in rec.input_ports)
+        if all(o.reg is None for o in operands):
+            operands = ()  # all in(i): the short form, as before registers
         # spec-mapper-output.md: the opcode is the FU's position in the temporal
         # PE body, not the mapping's opcode field
-        insns[t.slot] = Instruction(t.tag, fu_index[fu], (), results)
+        insns[t.slot] = Instruction(t.tag, fu_index[fu], operands, results)
     fu_compare = tuple(_predicates(f.body.ops if f.body else (), on_fu.get(f.id, []))
                        for f in fus)
     cfg = TemporalPEConfig(shape, tuple(insns), fu_compare)

@@ -12,13 +12,16 @@ profile weights apply (spec "Normalization"):
   ops, attributes and internal wiring); temporal-PE FU nodes by the body
   pattern of their parent temporal PE; memories by op kind.
 * **routingCost** — ``sum_hwedge hop_weight * usage`` over physical wires,
-  divided by the number of routed DFG edges (average weighted hops per edge).
+  divided by the number of DFG edges delivered by the mapping: routed ones and
+  ones carried by a temporal register (zero wires), so putting an edge in a
+  register never raises the average.
   ``hop_weight`` is 1.0 for a wire entering a routing node (switch, temporal
   switch, FIFO, tag op: a "switch hop") and 0.5 for the final wire into a PE,
   memory or module output (a "direct hop"), so direct < switch hop.
 * **temporalCost** — ``(slot_util + reg_pressure + tag_pressure) / 3``:
   mean used/available instruction slots over the temporal PEs in use;
-  registers used/available (the mapping records no register use yet: 0); and
+  registers used/available, averaged over the temporal PEs in use that have
+  registers (one register per value, shared by its consumers); and
   mean over tagged hardware ports in use of distinct tags / ``2^TAG_WIDTH``.
 * **perfProxy** — ``critical_path_est + ii_pressure + queue_pressure``:
   the routed critical path's stretch over an ideal one-wire-per-edge mapping,
@@ -128,7 +131,22 @@ def routing_cost(mapping: Mapping, adg: nx.MultiDiGraph) -> float:
     for _src, dst, _tag, _edge in _wires(mapping, hw_ports):
         owner = model.node_record(adg, hw_ports[dst].node)
         total += SWITCH_HOP if owner.op_name in _ROUTING_OPS else DIRECT_HOP
-    return total / len(mapping.routes)
+    return total / (len(mapping.routes) + len(mapping.registers))
+
+
+def register_pressure(mapping: Mapping, adg: nx.MultiDiGraph) -> float:
+    """spec-mapper-cost.md "Temporal Cost", register usage pressure: registers
+    used / ``num_register``, averaged over the temporal PEs in use (holding an
+    instruction) that have registers; 0 when none has any."""
+    used: dict[str, set[int]] = defaultdict(set)
+    for r in mapping.registers:
+        used[r.temporal_pe].add(r.register)
+    ratios = []
+    for tpe in sorted({t.temporal_pe for t in mapping.temporal} | set(used)):
+        avail = int(model.node_record(adg, tpe).param("num_register", 0) or 0)
+        if avail > 0:
+            ratios.append(len(used.get(tpe, ())) / avail)
+    return sum(ratios) / len(ratios) if ratios else 0.0
 
 
 def temporal_cost(mapping: Mapping, adg: nx.MultiDiGraph) -> float:
@@ -140,7 +158,7 @@ def temporal_cost(mapping: Mapping, adg: nx.MultiDiGraph) -> float:
     if per_tpe:
         slot_util = sum(n / max(1, int(model.node_record(adg, tpe).param("num_instruction", 1)
                                        or 1)) for tpe, n in per_tpe.items()) / len(per_tpe)
-    reg_pressure = 0.0  # the Mapping records no temporal register use
+    reg_pressure = register_pressure(mapping, adg)
     tags: dict[str, set[int]] = defaultdict(set)
     for r in mapping.routes:
         for src, dst in r.hw_path:
@@ -268,6 +286,7 @@ __all__ = [
     "perf_proxy",
     "placement_pressure",
     "profile_weights",
+    "register_pressure",
     "routing_cost",
     "temporal_cost",
     "tile_classes",

@@ -7,7 +7,14 @@ from collections import defaultdict
 import networkx as nx
 
 from loomc.graph import model
-from loomc.mapper.mapping import Mapping, PlacedNode, RoutedEdge, SolverRecord, TemporalSlot
+from loomc.mapper.mapping import (
+    Mapping,
+    PlacedNode,
+    RegisterUse,
+    RoutedEdge,
+    SolverRecord,
+    TemporalSlot,
+)
 from loomc.mapper.problem import IndexedProblem
 from loomc.solvers.pnr import PnRSolution, SolveParams
 
@@ -70,6 +77,7 @@ def decode(
         slots[t.temporal_pe] += 1
 
     return Mapping(
+        registers=allocate_registers(ip, solution),
         dfg_name=dfg.graph.get("name", ""), adg_name=adg.graph.get("name", ""),
         status="success", profile=profile, seed=params.seed,
         placement=tuple(sorted(placement, key=lambda p: p.sw_node)),
@@ -78,3 +86,23 @@ def decode(
         temporal=tuple(numbered),
         solver=solver_record(solution, params),
     )
+
+
+def allocate_registers(ip: IndexedProblem, solution: PnRSolution) -> tuple[RegisterUse, ...]:
+    """Register indices for the nets the solver put in temporal registers.
+
+    spec-mapper-algorithm.md "Stage 5": sequential allocation, all registers
+    equivalent.  Per temporal PE, values are numbered 0, 1, ... in the order of
+    their producer port id, so the numbering does not depend on the solver.  The
+    solver already bounded the count by ``num_register`` (C5.2); every edge of
+    one value shares that value's register (one writer, many readers)."""
+    by_tpe: dict[int, list[int]] = defaultdict(list)
+    for ni, t in solution.net_registers:
+        by_tpe[t].append(ni)
+    out = []
+    for t, nets in sorted(by_tpe.items()):
+        for index, ni in enumerate(sorted(nets, key=lambda n: ip.problem.nets[n].name)):
+            for edge_id in ip.net_edges[ni]:
+                src, dst = edge_id.split("->")
+                out.append(RegisterUse(edge_id, src, dst, ip.tpe_ids[t], index))
+    return tuple(sorted(out, key=lambda r: r.sw_edge))

@@ -63,6 +63,7 @@ def _summary(mapping: Mapping, paths: list[Path], cost) -> dict:
         "adg": mapping.adg_name,
         "placed": len(mapping.placement),
         "routed_edges": len(mapping.routes),
+        "register_edges": len(mapping.registers),
         "solver": None if solver is None else {
             "status": solver.status, "objective": solver.objective, "bound": solver.bound,
             "gap": solver.gap, "seconds": solver.wall_time,
@@ -113,7 +114,8 @@ def run_map_request(req: MapRequest) -> int:
         s = mapping.solver
         gap = "" if s.gap is None else f", gap {100 * s.gap:.1f}%"
         bound = "no proven bound" if s.bound is None else f"bound {s.bound:g}"
-        print(f"loomc: mapped {len(mapping.placement)} ops, {len(mapping.routes)} edges: "
+        regs = f" (+{len(mapping.registers)} in temporal registers)" if mapping.registers else ""
+        print(f"loomc: mapped {len(mapping.placement)} ops, {len(mapping.routes)} edges{regs}: "
               f"{s.status} (objective {s.objective:g}, {bound}{gap}), "
               f"cost {cost.total:.4f}, {s.wall_time:.1f}s")
         for p in paths:

@@ -7,6 +7,9 @@ same mapping always gives the same bytes.  Nothing time-dependent goes in:
 wall time and deterministic time stay out (they belong on stdout), the solver
 block carries only status, objective, bound and gap.
 
+``registers`` is written only when the mapping uses temporal registers (spec
+"registers": "Only present when temporal registers are used").
+
 Beyond the spec's fields: ``dfg``/``adg`` names, ``solver`` (status, bound,
 gap), ``warnings`` (configurations the hardware would flag), and in
 ``diagnostics`` the ``code`` and ``message`` of a failure with the
@@ -82,13 +85,17 @@ def mapping_document(mapping: Mapping, cost: CostBreakdown | None,
                         "opcode": t.opcode}
             for t in sorted(mapping.temporal, key=lambda t: t.sw_node)
         },
-        # the mapping records no temporal register use (spec: "only present when
-        # temporal registers are used"), kept as an empty table for tooling
-        "registers": {},
         "cost": cost.to_dict() if cost is not None else None,
         "solver": _solver(mapping),
         "warnings": list(warnings),
     }
+    if mapping.registers:
+        # spec-mapper-output.md "registers": only present when temporal
+        # registers are used; one entry per DFG edge carried by a register
+        doc["registers"] = {
+            r.sw_edge: {"temporalPE": r.temporal_pe, "registerIndex": r.register}
+            for r in sorted(mapping.registers, key=lambda r: r.sw_edge)
+        }
     if mapping.status != "success":
         doc["diagnostics"] = _diagnostics(mapping, dfg)
     return doc

@@ -2,9 +2,9 @@
 
 Sections: header (DFG, ADG, status, profile, seed), solver (status, objective,
 bound, gap), cost families, placement table, routes hop by hop (``->`` is a
-wire, ``=>`` a hop through a routing node), temporal assignments, the
-configured nodes; a failed mapping gets the code, the first violated
-constraint class, the unmapped ops and the conflicting ops with their
+wire, ``=>`` a hop through a routing node), temporal assignments, temporal
+registers, the configured nodes; a failed mapping gets the code, the first
+violated constraint class, the unmapped ops and the conflicting ops with their
 ``file:line``.  Deterministic: no times, entries sorted by id.
 """
 
@@ -92,6 +92,13 @@ def render_text(mapping: Mapping, cost: CostBreakdown | None, dfg: nx.MultiDiGra
                 for t in sorted(mapping.temporal, key=lambda t: (t.temporal_pe, t.slot))]
         out += ["", "== temporal assignments"]
         out += _table(rows, ("temporal PE", "slot", "tag", "opcode", "DFG op"))
+
+    if mapping.registers:
+        rows = [(r.temporal_pe, str(r.register), r.sw_edge)
+                for r in sorted(mapping.registers,
+                                key=lambda r: (r.temporal_pe, r.register, r.sw_edge))]
+        out += ["", f"== temporal registers ({len(rows)} edges, not routed)"]
+        out += _table(rows, ("temporal PE", "register", "DFG edge"))
 
     if warnings:
         out += ["", "== warnings"]

@@ -181,6 +181,10 @@ def render_viz(mapping: Mapping, dfg: nx.MultiDiGraph, adg: nx.MultiDiGraph) -> 
         "temporal": {t.sw_node: {"temporalPE": t.temporal_pe, "slot": t.slot, "tag": t.tag}
                      for t in mapping.temporal},
     }
+    if mapping.registers:  # edges held in temporal-PE registers have no hops to draw
+        data["registers"] = {r.sw_edge: {"temporalPE": r.temporal_pe, "registerIndex": r.register}
+                             for r in mapping.registers}
+    regs = (f", {len(mapping.registers)} in temporal registers" if mapping.registers else "")
     payload = json.dumps(data, sort_keys=True).replace("</", "<\\/")
     title = html.escape(f"{mapping.dfg_name} on {mapping.adg_name}")
     return "\n".join([
@@ -191,7 +195,7 @@ def render_viz(mapping: Mapping, dfg: nx.MultiDiGraph, adg: nx.MultiDiGraph) -> 
         "</head><body>",
         f"<h1>{title}</h1>",
         f"<p>status {html.escape(mapping.status)}, {len(mapping.placement)} ops placed, "
-        f"{len(mapping.routes)} edges routed</p>",
+        f"{len(mapping.routes)} edges routed{regs}</p>",
         *svg,
         f'<script type="application/json" id="mappingData">{payload}</script>',
         "</body></html>",

@@ -2,7 +2,8 @@
 
 Mirrors ``MappingState`` of spec-mapper-model.md ("Canonical Mapping State")
 and the ``map.json`` schema of spec-mapper-output.md: placement, port binding,
-routes as ordered hardware port pairs with their tag, temporal assignments.
+routes as ordered hardware port pairs with their tag, temporal assignments,
+temporal register assignments.
 Everything downstream — cost, emitters, configured fabric, verifier — reads a
 :class:`Mapping`; none of them looks at solver variables.
 """
@@ -44,6 +45,21 @@ class TemporalSlot:
 
 
 @dataclass(frozen=True)
+class RegisterUse:
+    """A DFG edge carried by an internal register of a temporal PE
+    (spec-mapper-model.md "Temporal Assignment Metadata": ``register``;
+    spec-mapper-output.md ``registers``).  All edges of one value share its
+    register: one writer (the producer's result), one reader per consumer
+    operand (spec-fabric-temporal_pe.md "Register Semantics")."""
+
+    sw_edge: str
+    src_sw_port: str
+    dst_sw_port: str
+    temporal_pe: str
+    register: int
+
+
+@dataclass(frozen=True)
 class SolverRecord:
     status: str
     objective: float | None
@@ -79,6 +95,8 @@ class Mapping:
     port_binding: tuple[tuple[str, str], ...] = ()
     routes: tuple[RoutedEdge, ...] = ()
     temporal: tuple[TemporalSlot, ...] = ()
+    #: edges through temporal-PE registers (they have no route)
+    registers: tuple[RegisterUse, ...] = ()
     solver: SolverRecord | None = None
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
 

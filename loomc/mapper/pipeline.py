@@ -82,7 +82,7 @@ def _prepare(dfg: nx.MultiDiGraph, adg: nx.MultiDiGraph,
         )
     weights = profile_weights(options.profile, dict(options.weights))
     ip = build_problem(dfg, adg, candidates, strict_switches=options.strict_switches,
-                       weights=weights[:2])
+                       weights=weights[:3])
     pruned = prune_unreachable(ip)
     if pruned.dead_edge is not None or pruned.dead_node is not None:
         return _unreachable(ip, pruned, dfg)

@@ -48,6 +48,8 @@ class IndexedProblem:
     net_edges: tuple[tuple[str, ...], ...]
     #: ports standing for a whole full-crossbar switch (see :data:`HUB`)
     hub_ports: frozenset[int] = frozenset()
+    #: ADG node id of each temporal PE, by the solver's temporal-PE index
+    tpe_ids: tuple[str, ...] = ()
 
     def hops(self, path: tuple[int, ...]) -> tuple[tuple[str, str], ...]:
         """A route's hops as ADG port pairs; ``in -> hub -> out`` through a
@@ -159,7 +161,10 @@ def build_problem(
     plain tagged switches (its config generator emits such route tables and its
     fabric-tdd greens contain them).  loomc follows Loom's practice by default
     and reports every such merge as a warning; ``strict_switches`` enforces the
-    spec rule instead.  Native switches are exclusive either way (C4.1)."""
+    spec rule instead.  Native switches are exclusive either way (C4.1).
+
+    ``weights``: the profile's (placement, routing[, temporal]) family weights;
+    the temporal weight prices a temporal register (0 when absent)."""
     hw_ports = model.ports(adg)
     hw_recs = {n.id: n for n in model.nodes(adg)}
     hubs = {rec.id: f"{rec.id}:{HUB}" for rec in model.nodes(adg) if _is_crossbar(rec, hw_ports)}
@@ -210,9 +215,11 @@ def build_problem(
         ))
     capacity: dict[str, int] = {}
     tpe_bits: dict[int, int] = {}
+    tpe_regs: dict[int, int] = {}
     for rec in model.nodes(adg):
         if rec.is_virtual:
             capacity[f"tpe:{rec.id}"] = int(rec.param("num_instruction", 1) or 1)
+            tpe_regs[tpe_index[rec.id]] = int(rec.param("num_register", 0) or 0)
             first = hw_ports[rec.input_ports[0]] if rec.input_ports else None
             tpe_bits[tpe_index[rec.id]] = (first.tag_width or 0) if first else 0
         elif rec.is_placement_target or rec.is_sentinel:
@@ -240,6 +247,15 @@ def build_problem(
          max(0, round(OBJECTIVE_SCALE * w_place / (len(members) ** 2 * len(classes)))))
         for members in classes
     )
+    # cost family 3, register pressure (spec-mapper-cost.md "Temporal Cost",
+    # loomc.mapper.cost.temporal_cost): used/num_register averaged over the
+    # temporal PEs with registers, a third of the temporal family
+    w_temp = weights[2] if len(weights) > 2 else 0.0
+    with_regs = [t for t, n in tpe_regs.items() if n > 0]
+    registers = tuple(
+        (t, tpe_regs[t], max(0, round(OBJECTIVE_SCALE * w_temp
+                                      / (3 * tpe_regs[t] * len(with_regs)))))
+        for t in sorted(with_regs))
     problem = PnRProblem(
         num_ports=len(port_ids),
         port_tag_bits=tuple(hw_ports[p].tag_width or 0 if p in hw_ports else 0 for p in port_ids),
@@ -254,11 +270,13 @@ def build_problem(
         exclusive_arc_groups=tuple(exclusive),
         route_weight=route_weight,
         tiles=tiles if w_place > 0 else (),
+        temporal_registers=registers,
     )
     return IndexedProblem(
         problem=problem, port_ids=port_ids, sw_node_ids=tuple(n.id for n in sw_ops),
         candidates=candidates, net_edges=tuple(net_edges),
         hub_ports=frozenset(pidx[h] for h in hubs.values()),
+        tpe_ids=tuple(sorted(tpe_index, key=tpe_index.__getitem__)),
     )
 
 

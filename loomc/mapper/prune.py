@@ -52,6 +52,9 @@ def prune_unreachable(ip: IndexedProblem) -> Pruned:
     sources = {p for m in problem.matches for _, _, p in m.outputs}
     sources |= {n.source.hw_port for n in problem.nets if n.source.is_fixed}
     reach = PortDistances(graph, sources)
+    # temporal PEs whose internal registers can carry an edge between two of
+    # their instructions with no route at all (C5.2, solvers.pnr)
+    with_regs = {t for t, n, _w in problem.temporal_registers if n > 0}
     alive = [True] * len(problem.matches)
     covering: dict[int, list[int]] = defaultdict(list)
     for mi, m in enumerate(problem.matches):
@@ -80,19 +83,26 @@ def prune_unreachable(ip: IndexedProblem) -> Pruned:
         t_opts = ends(snk, False)
         t_ports = np.array([-1 if pt is None else pt for _, pt in t_opts], dtype=np.int64)
         t_bound = t_ports >= 0
+        t_tpe = np.array([-1 if mt is None or problem.matches[mt].temporal_pe is None
+                          else problem.matches[mt].temporal_pe for mt, _ in t_opts],
+                         dtype=np.int64)
         for ms, ps in ends(src, True):
+            tpe = None if ms is None else problem.matches[ms].temporal_pe
+            in_reg = tpe is not None and tpe in with_regs
             if ms is not None and snk.sw_node in problem.matches[ms].sw_nodes:
                 # the sink's node is in the source's own match: internal edge,
-                # or a loop out of the match and back into it
+                # or a loop out of the match and back into it (or a register)
                 pt = _port(problem.matches[ms], snk, False)
                 ok = (ps is None and pt is None) or (
-                    ps is not None and pt is not None and reach.reachable(ps, pt))
+                    ps is not None and pt is not None and (in_reg or reach.reachable(ps, pt)))
                 if ok:
                     good.add(ms)
                 continue
             if ps is None or not t_opts:
                 continue
             hit = t_bound & np.isfinite(reach.row(ps)[np.maximum(t_ports, 0)])
+            if in_reg:
+                hit |= t_bound & (t_tpe == tpe)
             if hit.any():
                 if ms is not None:
                     good.add(ms)

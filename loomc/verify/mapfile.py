@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from loomc.diagnostics import LoomcError, SourceLocation
-from loomc.mapper.mapping import Mapping, PlacedNode, RoutedEdge, TemporalSlot
+from loomc.mapper.mapping import Mapping, PlacedNode, RegisterUse, RoutedEdge, TemporalSlot
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,15 @@ class MapDoc:
             routes=tuple(RoutedEdge(r.sw_edge, r.src_sw_port, r.dst_sw_port, r.hops, r.tag)
                          for r in self.routes),
             temporal=self.temporal,
+            registers=tuple(RegisterUse(r.sw_edge, *_edge_ports(r.sw_edge), r.temporal_pe,
+                                        r.index) for r in self.registers),
         )
+
+
+def _edge_ports(edge: str) -> tuple[str, str]:
+    """``src_port->dst_port`` of an edge id (a malformed id names no port)."""
+    src, sep, dst = edge.partition("->")
+    return (src, dst) if sep else (edge, "")
 
 
 def _bad(path: str, msg: str) -> LoomcError:
@@ -148,7 +156,9 @@ def doc_from_mapping(mapping: Mapping) -> MapDoc:
         routes=tuple(Route(r.sw_edge, r.src_sw_port, r.dst_sw_port, tuple(r.hw_path), r.tag)
                      for r in sorted(mapping.routes, key=lambda r: r.sw_edge)),
         temporal=tuple(sorted(mapping.temporal, key=lambda t: t.sw_node)),
-        registers=(), cost_total=None,
+        registers=tuple(Register(r.sw_edge, r.temporal_pe, r.register)
+                        for r in sorted(mapping.registers, key=lambda r: r.sw_edge)),
+        cost_total=None,
     )
 
 

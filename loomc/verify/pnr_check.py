@@ -29,7 +29,9 @@ Checks, by class (each failure becomes one :class:`Violation`):
 * **C5** temporal entries for exactly the FU-placed ops; slots in range and
   distinct, at most ``num_instruction`` ops; tags in range and distinct; opcode
   = FU index; a route into a temporal PE carries the consumer's tag; register
-  use within ``num_register``.
+  edges join two ops of the named temporal PE and are not routed, one writer
+  per register, a value in at most one register and then not routed out,
+  indices and the number of registers in use within ``num_register`` (C5.2).
 
 Configuration bits (C6) are compared in :mod:`loomc.verify.config_check`.
 """
@@ -701,25 +703,59 @@ class _Checker:
                        f"{edge.dst_node} matches tag {t.tag}")
 
     def _check_registers(self) -> None:
+        """C5.2 and spec-fabric-temporal_pe.md "Register Semantics": a register
+        edge joins two ops on FUs of the named temporal PE and is not routed;
+        a register has one writer (one producer result) and any number of
+        readers; a result goes either to one register or to an output port
+        (``res_is_reg``), so a value in a register is neither routed nor in a
+        second register; indices lie in ``0..num_register-1``; the registers
+        in use (one per value — edges of one value share it) number at most
+        ``num_register``."""
         g = self.g
+        routed_values = {r.src_sw_port for r in self.doc.routes}
+        routed_edges = {r.sw_edge for r in self.doc.routes}
         per: dict[str, list] = defaultdict(list)
+        writers: dict[tuple[str, int], set[str]] = defaultdict(set)
+        homes: dict[str, set[tuple[str, int]]] = defaultdict(set)
         for reg in self.doc.registers:
             per[reg.temporal_pe].append(reg)
             edge = g.dfg_edges.get(reg.sw_edge)
             if edge is None:
                 self.v("C5.2", reg.sw_edge, reg.temporal_pe, "register edge is not in the DFG")
                 continue
+            writers[reg.temporal_pe, reg.index].add(edge.src_port)
+            homes[edge.src_port].add((reg.temporal_pe, reg.index))
             for end in (edge.src_node, edge.dst_node):
                 rec = g.adg_nodes.get(self.place.get(end, ""))
                 if rec is None or rec.parent_temporal_pe != reg.temporal_pe:
                     self.v("C5.2", reg.sw_edge, reg.temporal_pe,
-                           f"register edge end {end} is not on this temporal PE")
+                           f"register edge end {end} is not on an FU of this temporal PE")
+            if reg.sw_edge in routed_edges:
+                self.v("C5.2", reg.sw_edge, reg.temporal_pe,
+                       "edge is both in a register and routed through the fabric")
+            elif edge.src_port in routed_values:
+                self.v("C5.2", reg.sw_edge, reg.temporal_pe,
+                       f"value {edge.src_port} is routed out and also written to a register "
+                       "(a result goes to one register or one output)")
+        for (tpe, index), srcs in sorted(writers.items()):
+            if len(srcs) > 1:
+                self.v("C5.2", ",".join(sorted(srcs)), tpe,
+                       f"register {index} has {len(srcs)} writers (one allowed)")
+        for src, where in sorted(homes.items()):
+            if len(where) > 1:
+                self.v("C5.2", src, ",".join(sorted(t for t, _ in where)),
+                       f"value written to {len(where)} registers {sorted(where)}")
         for tpe, regs in sorted(per.items()):
             rec = g.adg_nodes.get(tpe)
             num = int(rec.param("num_register", 0) or 0) if rec else 0
-            if len(regs) > num:
+            if rec is None or not rec.is_virtual:
                 self.v("C5.2", ",".join(r.sw_edge for r in regs), tpe,
-                       f"{len(regs)} register edges exceed num_register {num}")
+                       "register assignment names no temporal PE")
+            held = {r.index for r in regs}
+            if len(held) > num:
+                self.v("C5.2", ",".join(r.sw_edge for r in regs), tpe,
+                       f"{len(held)} registers ({len(regs)} register edges) exceed "
+                       f"num_register {num}")
             for reg in regs:
                 if not 0 <= reg.index < num:
                     self.v("C5.2", reg.sw_edge, tpe, f"register {reg.index} outside 0..{num - 1}")
