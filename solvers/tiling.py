@@ -336,6 +336,19 @@ class TilingModel:
                 else:
                     m.Add(b == 0)
                 self.u[lv, d] = b
+        # non-unit spatial factors (either mesh axis)
+        self.u_sp: dict[tuple[int, int], cp_model.IntVar] = {}
+        for lv in range(nl):
+            for d in range(nd):
+                ex = [self.e[lv, s, d, p] for s in self.slots[lv] if s != TEMPORAL
+                      for p in self.primes[d]]
+                if not ex:
+                    continue
+                b = m.NewBoolVar(f"usp{lv}_{d}")
+                m.Add(sum(ex) >= 1).OnlyEnforceIf(b)
+                m.Add(sum(ex) == 0).OnlyEnforceIf(b.Not())
+                self.u_sp[lv, d] = b
+        self._inner_cache: dict[tuple[int, int], cp_model.IntVar] = {}
         self._order()
         self._symmetry()
         self._keep()
@@ -594,6 +607,88 @@ class TilingModel:
                                       sum(self._ub(v) for v in sp), f"{name}_r{lv}_{ri}"))
         return self._mul(vals, name)
 
+    def _split_at(self, lv: int, dims, name: str):
+        """True iff level ``lv`` splits some dimension of ``dims`` spatially."""
+        return self._or([self.u_sp[lv, d] for d in dims if (lv, d) in self.u_sp], name)
+
+    def _inside(self, lv: int, d: int):
+        """Span of ``d`` just inside level ``lv``'s temporal loops (every factor below, and
+        ``lv``'s spatial ones): the stride of a temporal loop over ``d`` at ``lv``."""
+        allslots = (TEMPORAL, SPATIAL_X, SPATIAL_Y)
+        expo = {p: self._expo(d, range(lv), allslots)[p]
+                + self._expo(d, [lv], (SPATIAL_X, SPATIAL_Y))[p] for p in self.primes[d]}
+        return self._value(d, expo, f"ins{lv}_{d}")
+
+    def _innermost(self, lv: int, d: int):
+        """``(is, stride)``: whether the innermost non-unit temporal loop at levels ``>= lv``
+        is over ``d``, and that loop's stride (meaningful when it is)."""
+        key = (lv, d)
+        hit = self._inner_cache.get(key)
+        if hit is None:
+            nd = self.nd
+            # at lv itself: d non-unit and inside every other loop (unit loops sit outside)
+            here = self._and([self.u[lv, d]] + [self.before[lv, d, o] for o in range(nd)
+                                                 if o != d], f"inh{lv}_{d}")
+            stride = self._inside(lv, d)
+            if lv + 1 < self.nl:
+                empty = self._inner_cache.get((lv, -1))
+                if empty is None:
+                    empty = self._inner_cache[lv, -1] = self._and(
+                        [self.u[lv, o].Not() for o in range(nd)], f"ine{lv}")
+                up, up_stride = self._innermost(lv + 1, d)
+                later = self._and([empty, up], f"inl{lv}_{d}")
+                stride = self._cond(here, stride, up_stride, f"ist{lv}_{d}")
+                here = self._or([here, later], f"inn{lv}_{d}")
+            hit = self._inner_cache[key] = (here, stride)
+        return hit
+
+    def _reified(self, expr, name: str):
+        """A literal equivalent to ``expr >= 0`` (``expr`` linear)."""
+        if isinstance(expr, int):
+            out = self.m.NewBoolVar(name)
+            self.m.Add(out == int(expr >= 0))
+            return out
+        out = self.m.NewBoolVar(name)
+        self.m.Add(expr >= 0).OnlyEnforceIf(out)
+        self.m.Add(expr <= -1).OnlyEnforceIf(out.Not())
+        return out
+
+    def _no_link(self, lv: int, k: int):
+        """Literal: no child of spatial level ``lv`` can take tensor ``k`` from a mesh
+        neighbour — exactly :func:`loomc.solvers.tiling_cost.no_link_at`, which says why."""
+        ds = self.spec.spaces[k]
+        nd, nl = self.nd, self.nl
+        rel = ds.relevant()
+        ways = [self._split_at(lv, range(nd), f"nl_any{lv}_{k}").Not()]
+        firsts = {d: self._innermost(lv, d) for d in sorted(rel)}
+        ways.append(self._or([f for f, _ in firsts.values()], f"nl_rel{lv}_{k}").Not())
+        spans = self.A[lv - 1]
+        for d, (first, stride) in firsts.items():
+            r0 = rank_of(ds, d)
+            if r0 is None:
+                continue
+            rank = [(e, c) for e, c in ds.projection[r0] if c]
+            others = [(e, c) for e, c in rank if e != d]
+            c0 = sum(c for e, c in rank if e == d)
+            # (B) no other dimension of r0 moves above the child, and d's stride beats
+            # the children's spread on r0
+            still = self._or([self.u[mm, e] for mm in range(lv, nl) for e, _ in others],
+                             f"nl_t{lv}_{k}_{d}").Not()
+            spread = sum(c * (self._inside(lv, e) - spans[e]) for e, c in rank)
+            beats = self._reified(c0 * stride - spread - 1, f"nl_s{lv}_{k}_{d}")
+            wide = self._and([still, beats], f"nl_b{lv}_{k}_{d}")
+            # (A) r0 unsplit at lv, d unsplit above, and d's move overlaps the tile
+            over = self._reified(sum(c * (spans[e] - 1) for e, c in others) - c0,
+                                 f"nl_ov{lv}_{k}_{d}")
+            unsplit = self._or([self.u_sp[mm, d] for mm in range(lv + 1, nl)
+                                if (mm, d) in self.u_sp], f"nl_up{lv}_{k}_{d}").Not()
+            slide = self._and([self._split_at(lv, [e for e, _ in rank],
+                                              f"nl_r{lv}_{k}_{d}").Not(), unsplit, over],
+                              f"nl_a{lv}_{k}_{d}")
+            ways.append(self._and([first, self._or([wide, slide], f"nl_o{lv}_{k}_{d}")],
+                                  f"nl_w{lv}_{k}_{d}"))
+        return self._or(ways, f"nl{lv}_{k}")
+
     def _counts(self) -> None:
         spec, m = self.spec, self.m
         nl, nd, _nk = self.nl, self.nd, self.nk
@@ -660,23 +755,13 @@ class TilingModel:
                     pair[c, p] = self._and(lits, f"pr{c}_{p}_{k}")
             child_fill = {}
             parent_serve = {}
-            # per child level: no spatial split of a dimension of k above it (then no
-            # link transfers, and a window loop outside a loop of another rank reloads)
+            # per child level: no link transfer possible at any spatial level above it
+            # (then a window loop outside a loop of another rank reloads the tile)
             linked_off: dict[int, object] = {}
             for c in cand[:-1]:
-                split = [self.e[mm, s, d, p] for mm in range(c + 1, nl)
-                         for s in self.slots[mm] if s != TEMPORAL
-                         for d in rel for p in self.primes[d]]
-                if not slide:
-                    linked_off[c] = None
-                    continue
-                lit = m.NewBoolVar(f"nolink{c}_{k}")
-                if split:
-                    m.Add(sum(split) == 0).OnlyEnforceIf(lit)
-                    m.Add(sum(split) >= 1).OnlyEnforceIf(lit.Not())
-                else:
-                    m.Add(lit == 1)
-                linked_off[c] = lit
+                linked_off[c] = (self._and([self._no_link(lv, k) for lv in range(c + 1, nl)
+                                            if set(self.slots[lv]) - {TEMPORAL}],
+                                           f"nolink{c}_{k}") if slide else None)
             tlevels = transparent_levels(spec) if self.hoisted and slide else ()
             for c in cand[:-1]:
                 # hoisted relaxation: below a pass-through level, window loops count nothing

@@ -21,8 +21,9 @@ Counting rules (dense workloads; Timeloop's nest analysis, per data space k):
   sliding-window rank: Timeloop's representative-iteration deltas can make
   their moves nearly free (even zero), so they are left out — unless a loop
   over another rank lies inside them (their move then has a negative
-  component and reloads the whole tile) and no dimension of the tensor is
-  split spatially above the tile (mesh neighbours could hand data over).  That keeps
+  component and reloads the whole tile) and Timeloop's link test provably
+  fails at every spatial level above the tile (:func:`no_link_at`; else mesh
+  neighbours could hand data over).  That keeps
   the count a lower bound of the evaluator's, and exact for tensors without
   sliding windows.  The energy of each (level, tensor) is at least that of
   :func:`traffic_floor`.
@@ -131,11 +132,10 @@ def refetch(spec: TilingSpec, pt: TilePoint, child: int, space: int,
     slide = ds.sliding()
     first, n, rest, seen_other = -1, 1, 1, False
     ranks: set[int | None] = set()  # ranks of the relevant loops seen so far
-    # with a spatial split of a dimension of this tensor above, mesh neighbours may hand
-    # data over (Timeloop's link transfers), which lowers the fills: the tighter count is
-    # off then
-    linked = any(pt.factor(m, s, d) > 1 for m in range(child + 1, len(spec.levels))
-                 for s in (SPATIAL_X, SPATIAL_Y) for d in rel)
+    # where mesh neighbours may hand data over (Timeloop's link transfers) the fills are
+    # lower: the tighter count is off then
+    linked = not all(no_link_at(spec, pt, m, space)
+                     for m in range(child + 1, len(spec.levels)))
     for m in range(child + 1, len(spec.levels)):
         for d in pt.order[m]:
             f = pt.factor(m, TEMPORAL, d)
@@ -157,6 +157,58 @@ def refetch(spec: TilingSpec, pt: TilePoint, child: int, space: int,
             if d in rel:
                 ranks.add(rank_of(ds, d))
     return first, n, rest, not seen_other
+
+
+def no_link_at(spec: TilingSpec, pt: TilePoint, level: int, space: int) -> bool:
+    """True when no child of spatial ``level`` can take tensor ``space`` from a mesh neighbour.
+
+    Timeloop's link test (our :meth:`loomc.timeloop.nest.NestAnalyzer._link_candidate`)
+    needs a temporal move ``t_j`` of the child tile to equal the projected offset
+    between two neighbours; ``t_0`` is the move of the innermost non-unit temporal loop
+    above the child (over ``d0``, stride ``s0``), ``t_j`` (``j > 0``) the move of an
+    outer loop minus the strides of the loops inside it, and the test looks past
+    ``t_0`` only when ``t_0`` reloads the whole tile.  The test fails when ``d0``
+    ignores the tensor (``t_0 = 0``: nothing moves), or ``d0`` lies in one rank ``r0``
+    and either
+
+    * no other dimension of ``r0`` has a temporal loop above the child, and ``c0 * s0``
+      exceeds the spread of the children on ``r0`` (``sum c_e * span_e * (split_e - 1)``
+      over the dimensions of ``r0`` split at ``level``): every ``t_j`` has an ``r0`` part
+      of at least ``c0 * s0`` (an outer loop over ``d0`` has a stride at least twice the
+      one inside it, so it never cancels the strides it returns from), which no
+      neighbour offset reaches; or
+    * no dimension of ``r0`` is split at ``level``, ``d0`` at no level above it either,
+      and ``d0``'s move overlaps the tile (``c0 * step < extent`` on ``r0``, a sliding
+      window): neighbours differ by nothing on ``r0``, and ``t_0``, not a whole reload,
+      ends the test.
+    """
+    ds = spec.spaces[space]
+    nl = len(spec.levels)
+    sp = (SPATIAL_X, SPATIAL_Y)
+    split = {d for d in range(len(spec.bounds)) if any(pt.factor(level, s, d) > 1 for s in sp)}
+    if not split:
+        return True
+    d0, lv0 = next(((d, m) for m in range(level, nl) for d in pt.order[m]
+                    if pt.factor(m, TEMPORAL, d) > 1), (None, -1))
+    if d0 is None or d0 not in ds.relevant():
+        return True
+    r0 = rank_of(ds, d0)
+    if r0 is None:
+        return False
+    rank = [(d, c) for d, c in ds.projection[r0] if c]
+    others = [(d, c) for d, c in rank if d != d0]
+    c0 = sum(c for d, c in rank if d == d0)
+    spans = spans_upto(spec, pt, level - 1)
+    if not any(pt.factor(m, TEMPORAL, d) > 1 for m in range(level, nl) for d, _ in others):
+        s0 = spans_upto(spec, pt, lv0 - 1)[d0] * spatial_between(spec, pt, lv0, lv0)[d0]
+        here = spatial_between(spec, pt, level, level)
+        if c0 * s0 > sum(c * spans[d] * (here[d] - 1) for d, c in rank):
+            return True
+    if any(d in split for d, _ in rank):
+        return False
+    if any(pt.factor(m, s, d0) > 1 for m in range(level + 1, nl) for s in sp):
+        return False
+    return sum(c * (spans[d] - 1) for d, c in others) >= c0
 
 
 def _primes(n: int) -> list[int]:

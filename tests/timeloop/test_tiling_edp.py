@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from loomc.solvers.tiling import TilingModel
-from loomc.solvers.tiling_cost import evaluate_closed_form, touched
+from loomc.solvers.tiling_cost import evaluate_closed_form, no_link_at, touched
 from loomc.solvers.tiling_edp import divisors
 from loomc.solvers.tiling_polish import _neighbour, free_slots
 from loomc.solvers.tiling_spec import TilingSpec
@@ -186,3 +186,34 @@ def test_model_energy_equals_closed_form(shape):
         cf = evaluate_closed_form(ts, pt)
         assert got[0] == cf.cycles
         assert got[1] == pytest.approx(cf.energy, rel=1e-12), pt
+
+
+@pytest.mark.parametrize("shape", ["3x3"])
+def test_no_link_claims_match_the_link_test(shape, monkeypatch):
+    """Where the bound counts window reloads because ``no_link_at`` rules link transfers
+    out, the evaluator's own link test must indeed fail (checked level by level)."""
+    from loomc.timeloop import nest as nest_mod
+
+    parsed, ts = parsed_and_tiling(shape)
+    walk, ev = random_walk(ts, parsed, 600, seed=4)
+    seen: list[tuple[int, int, bool]] = []
+    real = nest_mod.NestAnalyzer._link_candidate
+
+    def spy(self, ds, lev, run, *args):
+        hit = real(self, ds, lev, run, *args)
+        seen.append((ds, lev, hit))
+        return hit
+
+    monkeypatch.setattr(nest_mod.NestAnalyzer, "_link_candidate", spy)
+    red = ts.without_unit_dims()
+    claims = candidates = 0
+    for pt, _, _ in walk:
+        seen.clear()
+        ev.evaluate(point_to_mapping(ts, pt))
+        for ds, lev, hit in seen:
+            claim = no_link_at(red, pt, lev, ds)
+            assert not (claim and hit), (ds, lev, pt)
+            claims += claim
+            candidates += hit
+    # both outcomes occur, so the check is not vacuous
+    assert claims > 100 and candidates > 0
