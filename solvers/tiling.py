@@ -336,19 +336,9 @@ class TilingModel:
                 else:
                     m.Add(b == 0)
                 self.u[lv, d] = b
-        # non-unit spatial factors (either mesh axis)
-        self.u_sp: dict[tuple[int, int], cp_model.IntVar] = {}
-        for lv in range(nl):
-            for d in range(nd):
-                ex = [self.e[lv, s, d, p] for s in self.slots[lv] if s != TEMPORAL
-                      for p in self.primes[d]]
-                if not ex:
-                    continue
-                b = m.NewBoolVar(f"usp{lv}_{d}")
-                m.Add(sum(ex) >= 1).OnlyEnforceIf(b)
-                m.Add(sum(ex) == 0).OnlyEnforceIf(b.Not())
-                self.u_sp[lv, d] = b
-        self._inner_cache: dict[tuple[int, int], cp_model.IntVar] = {}
+        # non-unit spatial factors (either mesh axis), made when first asked for
+        self._usp_cache: dict[tuple[int, int], object] = {}
+        self._inner_cache: dict[tuple[int, int], object] = {}
         self._order()
         self._symmetry()
         self._keep()
@@ -607,9 +597,23 @@ class TilingModel:
                                       sum(self._ub(v) for v in sp), f"{name}_r{lv}_{ri}"))
         return self._mul(vals, name)
 
+    def _usp(self, lv: int, d: int):
+        """Literal: level ``lv`` splits ``d`` spatially (None: it cannot)."""
+        key = (lv, d)
+        if key not in self._usp_cache:
+            ex = [self.e[lv, s, d, p] for s in self.slots[lv] if s != TEMPORAL
+                  for p in self.primes[d]]
+            b = None
+            if ex:
+                b = self.m.NewBoolVar(f"usp{lv}_{d}")
+                self.m.Add(sum(ex) >= 1).OnlyEnforceIf(b)
+                self.m.Add(sum(ex) == 0).OnlyEnforceIf(b.Not())
+            self._usp_cache[key] = b
+        return self._usp_cache[key]
+
     def _split_at(self, lv: int, dims, name: str):
         """True iff level ``lv`` splits some dimension of ``dims`` spatially."""
-        return self._or([self.u_sp[lv, d] for d in dims if (lv, d) in self.u_sp], name)
+        return self._or([b for d in dims if (b := self._usp(lv, d)) is not None], name)
 
     def _inside(self, lv: int, d: int):
         """Span of ``d`` just inside level ``lv``'s temporal loops (every factor below, and
@@ -680,8 +684,8 @@ class TilingModel:
             # (A) r0 unsplit at lv, d unsplit above, and d's move overlaps the tile
             over = self._reified(sum(c * (spans[e] - 1) for e, c in others) - c0,
                                  f"nl_ov{lv}_{k}_{d}")
-            unsplit = self._or([self.u_sp[mm, d] for mm in range(lv + 1, nl)
-                                if (mm, d) in self.u_sp], f"nl_up{lv}_{k}_{d}").Not()
+            unsplit = self._or([b for mm in range(lv + 1, nl) if (b := self._usp(mm, d))
+                                is not None], f"nl_up{lv}_{k}_{d}").Not()
             slide = self._and([self._split_at(lv, [e for e, _ in rank],
                                               f"nl_r{lv}_{k}_{d}").Not(), unsplit, over],
                               f"nl_a{lv}_{k}_{d}")
