@@ -674,13 +674,16 @@ class TilingModel:
             rank = [(e, c) for e, c in ds.projection[r0] if c]
             others = [(e, c) for e, c in rank if e != d]
             c0 = sum(c for e, c in rank if e == d)
-            # (B) no other dimension of r0 moves above the child, and d's stride beats
-            # the children's spread on r0
-            still = self._or([self.u[mm, e] for mm in range(lv, nl) for e, _ in others],
-                             f"nl_t{lv}_{k}_{d}").Not()
+            # (B) d's stride, less what loops over the other dimensions of r0 can add,
+            # beats the children's spread on r0
+            moved = []
+            for e, c in others:
+                moves = self._or([self.u[mm, e] for mm in range(lv, nl)], f"nl_t{lv}_{k}_{e}")
+                room = self._lin(self.spec.bounds[e] - spans[e], self.spec.bounds[e] - 1,
+                                 f"nl_n{lv}_{k}_{d}_{e}")
+                moved.append(c * self._cond(moves, room, 0, f"nl_m{lv}_{k}_{d}_{e}"))
             spread = sum(c * (self._inside(lv, e) - spans[e]) for e, c in rank)
-            beats = self._reified(c0 * stride - spread - 1, f"nl_s{lv}_{k}_{d}")
-            wide = self._and([still, beats], f"nl_b{lv}_{k}_{d}")
+            wide = self._reified(c0 * stride - sum(moved) - spread - 1, f"nl_s{lv}_{k}_{d}")
             # (A) r0 unsplit at lv, d unsplit above, and d's move overlaps the tile
             over = self._reified(sum(c * (spans[e] - 1) for e, c in others) - c0,
                                  f"nl_ov{lv}_{k}_{d}")

@@ -171,12 +171,14 @@ def no_link_at(spec: TilingSpec, pt: TilePoint, level: int, space: int) -> bool:
     ignores the tensor (``t_0 = 0``: nothing moves), or ``d0`` lies in one rank ``r0``
     and either
 
-    * no other dimension of ``r0`` has a temporal loop above the child, and ``c0 * s0``
-      exceeds the spread of the children on ``r0`` (``sum c_e * span_e * (split_e - 1)``
-      over the dimensions of ``r0`` split at ``level``): every ``t_j`` has an ``r0`` part
-      of at least ``c0 * s0`` (an outer loop over ``d0`` has a stride at least twice the
-      one inside it, so it never cancels the strides it returns from), which no
-      neighbour offset reaches; or
+    * the margin ``c0 * s0 - sum c_e * (bound_e - span_e)``, summed over the other
+      dimensions ``e`` of ``r0`` that have a temporal loop above the child, exceeds the
+      spread of the children on ``r0`` (``sum c_e * span_e * (split_e - 1)`` over the
+      dimensions of ``r0`` split at ``level``; spans are the child tile's).  The strides
+      of successive loops over one dimension at least double, so those over ``e`` add up
+      to at most ``bound_e - span_e``, and an outer loop over ``d0`` exceeds the ``d0``
+      strides it returns from by at least ``s0``: every ``t_j`` then has an ``r0`` part
+      of magnitude at least the margin, which no neighbour offset reaches; or
     * no dimension of ``r0`` is split at ``level``, ``d0`` at no level above it either,
       and ``d0``'s move overlaps the tile (``c0 * step < extent`` on ``r0``, a sliding
       window): neighbours differ by nothing on ``r0``, and ``t_0``, not a whole reload,
@@ -199,11 +201,12 @@ def no_link_at(spec: TilingSpec, pt: TilePoint, level: int, space: int) -> bool:
     others = [(d, c) for d, c in rank if d != d0]
     c0 = sum(c for d, c in rank if d == d0)
     spans = spans_upto(spec, pt, level - 1)
-    if not any(pt.factor(m, TEMPORAL, d) > 1 for m in range(level, nl) for d, _ in others):
-        s0 = spans_upto(spec, pt, lv0 - 1)[d0] * spatial_between(spec, pt, lv0, lv0)[d0]
-        here = spatial_between(spec, pt, level, level)
-        if c0 * s0 > sum(c * spans[d] * (here[d] - 1) for d, c in rank):
-            return True
+    s0 = spans_upto(spec, pt, lv0 - 1)[d0] * spatial_between(spec, pt, lv0, lv0)[d0]
+    here = spatial_between(spec, pt, level, level)
+    margin = c0 * s0 - sum(c * (spec.bounds[d] - spans[d]) for d, c in others
+                           if any(pt.factor(m, TEMPORAL, d) > 1 for m in range(level, nl)))
+    if margin > sum(c * spans[d] * (here[d] - 1) for d, c in rank):
+        return True
     if any(d in split for d, _ in rank):
         return False
     if any(pt.factor(m, s, d0) > 1 for m in range(level + 1, nl) for s in sp):
