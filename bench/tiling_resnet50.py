@@ -15,25 +15,17 @@ The runs are deterministic (seed 0, interleaved search, deterministic time
 limit calibrated from ``--time``), so wall time can differ from the budget.
 Energies come from the macro's illustrative ERT (not Accelergy output).
 
-Measured 2026-11-22 ~07:50 UTC on the shared 2-core machine (``--time 60``, another
-engineer's jobs running): 17/21 layers proven optimal — every 1x1 layer, strided
-or not, and res5a_branch2b (16.7 s, closed on the hoisted relaxation); 480 s in total.
-Still FEASIBLE: res2a_branch2b 6.6 %, res3a_branch2b 4.8 % (better mapping than
-before: 2.851e14), res4a_branch2b 17.6 %, conv1 71.5 %.  The issue's target (>= 90 %
-proven within 60 s) is NOT met: 81 %.  Before the cycle-class proof, the symmetry
-breaking on pass-through levels and the traffic floors, every layer ended
-FEASIBLE with gaps of 93.6-99.7 % (``--time 30``).
+Latest numbers and what blocks the remaining layers: ``bench/RESULTS.md`` §6 (17/21
+proven at ``--time 60``; conv1 within 2.2 % and res2a_branch2b within 5.6 % of a proven lower
+bound; the issue's target, >= 90 % proven within 60 s, is NOT met).
 
 How the proofs work: see ``loomc.solvers.tiling_edp`` (one linear problem per
 cycle count), ``loomc.solvers.tiling_symmetry`` (the Eyeriss spatial containers
-own loops that only matter through their place in the loop sequence) and
-``loomc.solvers.tiling_cost.traffic_floor``; with sliding windows a class is first
-closed on the hoisted relaxation (``loomc.solvers.tiling_symmetry.hoisted_bound``).
-What still blocks res2a/res3a/res4a_branch2b: the plain bound itself is ~0.4-0.7 %
-below the evaluator on their best mappings (input-window fills and global-buffer
-input reads are not counted whenever a dimension of the inputs is split spatially,
-because Timeloop's link transfers could hand data over), so many relaxed solutions
-stay below the incumbent.
+own loops that only matter through their place in the loop sequence),
+``loomc.solvers.tiling_cost.traffic_floor`` and ``no_link_at`` (window reloads are
+counted wherever Timeloop's neighbour link test provably fails); with sliding
+windows a class is first closed on the hoisted relaxation
+(``loomc.solvers.tiling_symmetry.hoisted_bound``).
 """
 
 from __future__ import annotations
