@@ -674,14 +674,11 @@ class TilingModel:
             rank = [(e, c) for e, c in ds.projection[r0] if c]
             others = [(e, c) for e, c in rank if e != d]
             c0 = sum(c for e, c in rank if e == d)
-            # (B) d's stride, less what loops over the other dimensions of r0 can add,
+            # (B) d's stride, less the strides of the loops over r0's other dimensions,
             # beats the children's spread on r0
-            moved = []
-            for e, c in others:
-                moves = self._or([self.u[mm, e] for mm in range(lv, nl)], f"nl_t{lv}_{k}_{e}")
-                room = self._lin(self.spec.bounds[e] - spans[e], self.spec.bounds[e] - 1,
-                                 f"nl_n{lv}_{k}_{d}_{e}")
-                moved.append(c * self._cond(moves, room, 0, f"nl_m{lv}_{k}_{d}_{e}"))
+            moved = [c * self._cond(self.u[mm, e], self._inside(mm, e), 0,
+                                    f"nl_m{lv}_{k}_{d}_{e}_{mm}")
+                     for e, c in others for mm in range(lv, nl)]
             spread = sum(c * (self._inside(lv, e) - spans[e]) for e, c in rank)
             wide = self._reified(c0 * stride - sum(moved) - spread - 1, f"nl_s{lv}_{k}_{d}")
             # (A) r0 unsplit at lv, d unsplit above, and d's move overlaps the tile

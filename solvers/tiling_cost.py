@@ -171,14 +171,14 @@ def no_link_at(spec: TilingSpec, pt: TilePoint, level: int, space: int) -> bool:
     ignores the tensor (``t_0 = 0``: nothing moves), or ``d0`` lies in one rank ``r0``
     and either
 
-    * the margin ``c0 * s0 - sum c_e * (bound_e - span_e)``, summed over the other
-      dimensions ``e`` of ``r0`` that have a temporal loop above the child, exceeds the
+    * the margin ``c0 * s0 - sum c_e * S_e`` (``S_e``: the strides of the temporal loops
+      over another dimension ``e`` of ``r0`` above the child, added up) exceeds the
       spread of the children on ``r0`` (``sum c_e * span_e * (split_e - 1)`` over the
       dimensions of ``r0`` split at ``level``; spans are the child tile's).  The strides
-      of successive loops over one dimension at least double, so those over ``e`` add up
-      to at most ``bound_e - span_e``, and an outer loop over ``d0`` exceeds the ``d0``
-      strides it returns from by at least ``s0``: every ``t_j`` then has an ``r0`` part
-      of magnitude at least the margin, which no neighbour offset reaches; or
+      of successive loops over one dimension at least double, so an outer loop over
+      ``d0`` exceeds the ``d0`` strides it returns from by at least ``s0``, and one over
+      ``e`` stays below ``c0 * s0`` plus what it returns from: every ``t_j`` then has an
+      ``r0`` part of magnitude at least the margin, which no neighbour offset reaches; or
     * no dimension of ``r0`` is split at ``level``, ``d0`` at no level above it either,
       and ``d0``'s move overlaps the tile (``c0 * step < extent`` on ``r0``, a sliding
       window): neighbours differ by nothing on ``r0``, and ``t_0``, not a whole reload,
@@ -203,8 +203,9 @@ def no_link_at(spec: TilingSpec, pt: TilePoint, level: int, space: int) -> bool:
     spans = spans_upto(spec, pt, level - 1)
     s0 = spans_upto(spec, pt, lv0 - 1)[d0] * spatial_between(spec, pt, lv0, lv0)[d0]
     here = spatial_between(spec, pt, level, level)
-    margin = c0 * s0 - sum(c * (spec.bounds[d] - spans[d]) for d, c in others
-                           if any(pt.factor(m, TEMPORAL, d) > 1 for m in range(level, nl)))
+    margin = c0 * s0 - sum(
+        c * spans_upto(spec, pt, m - 1)[d] * spatial_between(spec, pt, m, m)[d]
+        for d, c in others for m in range(level, nl) if pt.factor(m, TEMPORAL, d) > 1)
     if margin > sum(c * spans[d] * (here[d] - 1) for d, c in rank):
         return True
     if any(d in split for d, _ in rank):
