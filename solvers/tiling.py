@@ -648,11 +648,10 @@ class TilingModel:
 
     def _reified(self, expr, name: str):
         """A literal equivalent to ``expr >= 0`` (``expr`` linear)."""
+        out = self.m.NewBoolVar(name)
         if isinstance(expr, int):
-            out = self.m.NewBoolVar(name)
             self.m.Add(out == int(expr >= 0))
             return out
-        out = self.m.NewBoolVar(name)
         self.m.Add(expr >= 0).OnlyEnforceIf(out)
         self.m.Add(expr <= -1).OnlyEnforceIf(out.Not())
         return out
