@@ -187,7 +187,8 @@ def no_link_at(spec: TilingSpec, pt: TilePoint, level: int, space: int) -> bool:
     ds = spec.spaces[space]
     nl = len(spec.levels)
     sp = (SPATIAL_X, SPATIAL_Y)
-    split = {d for d in range(len(spec.bounds)) if any(pt.factor(level, s, d) > 1 for s in sp)}
+    here = spatial_between(spec, pt, level, level)  # each dimension's split at ``level``
+    split = {d for d, n in enumerate(here) if n > 1}
     if not split:
         return True
     d0, lv0 = next(((d, m) for m in range(level, nl) for d in pt.order[m]
@@ -202,7 +203,6 @@ def no_link_at(spec: TilingSpec, pt: TilePoint, level: int, space: int) -> bool:
     c0 = sum(c for d, c in rank if d == d0)
     spans = spans_upto(spec, pt, level - 1)
     s0 = spans_upto(spec, pt, lv0 - 1)[d0] * spatial_between(spec, pt, lv0, lv0)[d0]
-    here = spatial_between(spec, pt, level, level)
     margin = c0 * s0 - sum(
         c * spans_upto(spec, pt, m - 1)[d] * spatial_between(spec, pt, m, m)[d]
         for d, c in others for m in range(level, nl) if pt.factor(m, TEMPORAL, d) > 1)

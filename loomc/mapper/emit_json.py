@@ -53,6 +53,12 @@ def _diagnostics(mapping: Mapping, dfg: nx.MultiDiGraph | None) -> dict[str, Any
     }
 
 
+def registers_section(mapping: Mapping) -> dict[str, dict[str, object]]:
+    """map.json's ``registers``: DFG edge -> its temporal PE and register index."""
+    return {r.sw_edge: {"temporalPE": r.temporal_pe, "registerIndex": r.register}
+            for r in sorted(mapping.registers, key=lambda r: r.sw_edge)}
+
+
 def mapping_document(mapping: Mapping, cost: CostBreakdown | None,
                      dfg: nx.MultiDiGraph | None = None,
                      warnings: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -92,10 +98,7 @@ def mapping_document(mapping: Mapping, cost: CostBreakdown | None,
     if mapping.registers:
         # spec-mapper-output.md "registers": only present when temporal
         # registers are used; one entry per DFG edge carried by a register
-        doc["registers"] = {
-            r.sw_edge: {"temporalPE": r.temporal_pe, "registerIndex": r.register}
-            for r in sorted(mapping.registers, key=lambda r: r.sw_edge)
-        }
+        doc["registers"] = registers_section(mapping)
     if mapping.status != "success":
         doc["diagnostics"] = _diagnostics(mapping, dfg)
     return doc

@@ -23,6 +23,7 @@ import networkx as nx
 
 from loomc.graph import model
 from loomc.graph.model import NodeKind
+from loomc.mapper.emit_json import registers_section
 from loomc.mapper.mapping import Mapping
 
 #: spec-viz-mapped.md "Routing Path Visualization"
@@ -182,8 +183,7 @@ def render_viz(mapping: Mapping, dfg: nx.MultiDiGraph, adg: nx.MultiDiGraph) -> 
                      for t in mapping.temporal},
     }
     if mapping.registers:  # edges held in temporal-PE registers have no hops to draw
-        data["registers"] = {r.sw_edge: {"temporalPE": r.temporal_pe, "registerIndex": r.register}
-                             for r in mapping.registers}
+        data["registers"] = registers_section(mapping)
     regs = (f", {len(mapping.registers)} in temporal registers" if mapping.registers else "")
     payload = json.dumps(data, sort_keys=True).replace("</", "<\\/")
     title = html.escape(f"{mapping.dfg_name} on {mapping.adg_name}")
