@@ -15,9 +15,10 @@ The runs are deterministic (seed 0, interleaved search, deterministic time
 limit calibrated from ``--time``), so wall time can differ from the budget.
 Energies come from the macro's illustrative ERT (not Accelergy output).
 
-Latest numbers and what blocks the remaining layers: ``bench/RESULTS.md`` §6 (17/21
-proven at ``--time 60``: every 1x1 layer and res5a_branch2b; res2a_branch2b within 5.6 %
-of a proven lower bound; the issue's target, >= 90 % proven within 60 s, is NOT met).
+Latest numbers and what blocks the remaining layers: ``bench/RESULTS.md`` §6 (18/21
+proven at ``--time 60``: every 1x1 layer, res4a_branch2b and res5a_branch2b;
+res2a_branch2b within 5.6 % of a proven lower bound; the issue's target, >= 90 %
+proven within 60 s, is NOT met).
 
 How the proofs work: see ``loomc.solvers.tiling_edp`` (one linear problem per
 cycle count), ``loomc.solvers.tiling_symmetry`` (the Eyeriss spatial containers

@@ -1194,20 +1194,26 @@ class _Clock:
             return 0.0
         return self.opts.time_limit - self.used / det_per_second(self.opts.num_workers)
 
-    def solve(self, work: cp_model.CpModel, seconds: float) -> tuple[cp_model.CpSolver, int]:
-        """Solve with at most ``seconds`` of the budget; returns the solver and status."""
+    def solve(self, work: cp_model.CpModel, seconds: float,
+              enumerate_with: cp_model.CpSolverSolutionCallback | None = None,
+              ) -> tuple[cp_model.CpSolver, int]:
+        """Solve with at most ``seconds`` of the budget; returns the solver and status.
+
+        ``enumerate_with``: report every solution of ``work`` (a model without objective)
+        to this callback in one search (CP-SAT enumerates with a single worker)."""
         opts = self.opts
         s = cp_model.CpSolver()
         s.parameters.random_seed = opts.seed
-        s.parameters.num_workers = max(1, opts.num_workers)
+        s.parameters.num_workers = 1 if enumerate_with else max(1, opts.num_workers)
+        s.parameters.enumerate_all_solutions = enumerate_with is not None
         seconds = max(0.01, seconds)
         if opts.deterministic:
-            s.parameters.interleave_search = opts.num_workers > 1
+            s.parameters.interleave_search = s.parameters.num_workers > 1
             s.parameters.max_deterministic_time = seconds * det_per_second(opts.num_workers)
             s.parameters.max_time_in_seconds = 5 * opts.time_limit + 10
         else:
             s.parameters.max_time_in_seconds = seconds
-        st = s.Solve(work)
+        st = s.Solve(work, enumerate_with)
         self.used += s.ResponseProto().deterministic_time
         return s, st
 
@@ -1316,7 +1322,9 @@ def optimize(spec: TilingSpec, evaluate: Callable[[TilePoint], tuple[float, ...]
     scales = [model.metric_scale(n) for n in names]
     state = _LoopState()
 
-    def consider(point: TilePoint, vals: list[int], guided: bool) -> None:
+    def consider(point: TilePoint, vals: list[int], guided: bool, forbid: bool = True) -> None:
+        # forbid=False: the caller enumerated the point in a search of its own, so the
+        # model need not learn it (each forbidden point adds constraints to every clone)
         lb = tuple(v * sc for v, sc in zip(vals, scales, strict=False))
         exact = evaluate(point)
         state.evaluated += 1
@@ -1336,7 +1344,8 @@ def optimize(spec: TilingSpec, evaluate: Callable[[TilePoint], tuple[float, ...]
                 state.stall += 1
         if on_progress:
             on_progress(Candidate(point, () if guided else lb, exact), state.best_m)
-        model.forbid(point)
+        if forbid:
+            model.forbid(point)
         if state.best_m is not None:
             _require_improvement(model, names, state.best_m)
 
@@ -1400,7 +1409,7 @@ def optimize(spec: TilingSpec, evaluate: Callable[[TilePoint], tuple[float, ...]
         proof = prove_by_cycles(
             model, light, clock, min_cycles,
             lambda: (state.best, state.best_m[0] if state.best_m else None),
-            lambda pt, vals: consider(pt, vals, False), opts.log, hmodel)
+            lambda pt, vals, forbid=True: consider(pt, vals, False, forbid), opts.log, hmodel)
         it = proof.classes
         skip_loop = True
         if proof.proven:

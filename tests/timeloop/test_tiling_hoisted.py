@@ -182,3 +182,57 @@ def test_preimage_constraints_keep_every_mapping_that_hoists_there(shape):
         s.parameters.num_workers = 1
         assert s.Solve(work) in (cp_model.OPTIMAL, cp_model.FEASIBLE), pt
     assert chained > 0
+
+
+@pytest.mark.parametrize("hoist", [True, False])
+def test_one_search_enumeration_lists_what_forbid_and_resolve_finds(hoist):
+    """The class proof lists every mapping under a limit in one CP-SAT search
+    (``_enumerate``).  CP-SAT may repeat a mapping (unit-loop orders) or, if presolve
+    dropped solutions, miss one; the list must equal, mapping for mapping, what the
+    slow loop finds (solve, forbid the mapping, solve again until infeasible)."""
+    from loomc.solvers.tiling import SolveOptions, _Clock
+    from loomc.solvers.tiling_edp import _enumerate
+
+    _, ts = base.parsed_and_tiling("3x3")
+    tm = TilingModel(ts, hoisted=hoist)
+    energy = tm.metric_vars["energy"]
+    light = TilingModel(ts, counts=False)
+    for g in light.groups.values():
+        light.m.Add(g == 1)
+    light.m.Minimize(light.cycles)
+    s = cp_model.CpSolver()
+    s.parameters.num_workers = 1
+    assert s.Solve(light.m) == cp_model.OPTIMAL
+    cycles = int(s.ObjectiveValue())
+    work = _class_work(tm, energy, tm.cycles, cycles)
+    assert s.Solve(work) == cp_model.OPTIMAL
+    limit = int(s.ObjectiveValue() * 1.05)  # a band above the class minimum
+
+    slow: dict[tuple, int] = {}
+    loop = _class_work(tm, energy, tm.cycles, cycles)
+    loop.Add(loop.GetIntVarFromProtoIndex(energy.Index()) <= limit)
+    loop.ClearObjective()
+    while True:
+        st = s.Solve(loop)
+        if st == cp_model.INFEASIBLE:
+            break
+        assert st in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        pt = tm.decode(s)
+        assert pt.key() not in slow
+        slow[pt.key()] = int(s.Value(energy))
+        tm.forbid(pt, into=loop)
+        assert len(slow) < 500
+
+    clock = _Clock(SolveOptions(time_limit=60.0))
+    complete, found = _enumerate(clock, _class_work(tm, energy, tm.cycles, cycles), tm,
+                                 energy, limit, cap=1000)
+    assert complete
+    fast = {key: e for key, (e, _) in found.found.items()}
+    assert len(slow) > 3
+    assert fast == slow
+    listed = [e for e, _ in found.by_bound()]
+    assert listed == sorted(listed)
+    # a cap below the count stops the search and says so
+    _, few = _enumerate(clock, _class_work(tm, energy, tm.cycles, cycles), tm, energy,
+                        limit, cap=2)
+    assert few.overflow and len(few.found) == 3
