@@ -33,9 +33,10 @@ A class the relaxation proves empty below the incumbent holds no better
 mapping.  A relaxed solution ``h`` stands for every ``pt`` with
 ``hoisted(pt) == h``: it is evaluated, that pre-image (or a superset: same
 levels outside the chains, same spatial factors and keeps, same per-chain
-temporal products) is closed by lazy enumeration on the plain model, and only
-then is ``h`` forbidden in the relaxation.  If the relaxation cannot close the
-class in time, the plain lazy enumeration takes over.
+temporal products) is closed on the plain model.  The relaxed mappings of a
+class and the members of each pre-image are listed by one CP-SAT enumeration
+each rather than by re-solving after every forbidden point.  If the relaxation
+cannot close the class in time, the plain lazy enumeration takes over.
 """
 
 from __future__ import annotations
@@ -299,7 +300,12 @@ class _Solutions(cp_model.CpSolverSolutionCallback):
 
     def on_solution_callback(self) -> None:
         pt = self._model.decode(self)
-        self.found.setdefault(pt.key(), (int(self.Value(self._energy)), pt))
+        e_units = int(self.Value(self._energy))
+        seen = self.found.get(pt.key())
+        if seen is None or e_units < seen[0]:
+            # the least bound any copy reports: sound even if the energy variable could
+            # sit above the mapping's own bound
+            self.found[pt.key()] = (e_units, pt)
         if len(self.found) > self._cap:
             self.overflow = True
             self.StopSearch()
@@ -364,6 +370,9 @@ def _close_class_hoisted(model, hmodel, clock, c: int, best, consider, class_lim
     tighter limit shrinks what follows).  Then *one* search enumerates every other
     relaxed mapping under the class limit; each is evaluated, least bound first, and
     its pre-image closed, unless an improved incumbent has put it above the limit.
+    If that enumeration is incomplete (budget or :data:`MAX_RELAXED`), the class stays
+    open: the mappings it listed are only evaluated, and forbidden in ``model`` so that
+    the plain lazy enumeration which takes over does not find them again.
     This replaces a minimise-forbid-resolve loop in which every step searched the
     class's whole tree again: res4a_branch2b's class from its best mapping took 2.7
     deterministic units of enumeration where the loop's solves after the first took
@@ -398,7 +407,7 @@ def _close_class_hoisted(model, hmodel, clock, c: int, best, consider, class_lim
             continue
         if not complete:
             # the class stays open; its relaxed mappings may still improve the incumbent
-            consider(h, [e_units * c / (model.scale * edp_unit)], False)
+            consider(h, [e_units * c / (model.scale * edp_unit)])
         elif not close(h, e_units):
             return False, lb
     return complete, lb

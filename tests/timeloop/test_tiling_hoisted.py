@@ -236,3 +236,15 @@ def test_one_search_enumeration_lists_what_forbid_and_resolve_finds(hoist):
     _, few = _enumerate(clock, _class_work(tm, energy, tm.cycles, cycles), tm, energy,
                         limit, cap=2)
     assert few.overflow and len(few.found) == 3
+
+
+def test_exact_evaluations_are_charged_to_the_deterministic_budget():
+    """Enumerated classes can ask for thousands of evaluations; each is charged so the
+    deterministic budget, not the wall-clock net, ends such a run."""
+    from loomc.solvers.tiling import EVAL_SECONDS, SolveOptions, _Clock
+
+    clock = _Clock(SolveOptions(time_limit=60.0, num_workers=2))
+    before = clock.left()
+    for _ in range(1000):
+        clock.charge_evaluation()
+    assert clock.left() == pytest.approx(before - 1000 * EVAL_SECONDS, abs=1e-6)
