@@ -118,6 +118,10 @@ def prove_by_cycles(model, light, clock, min_cycles: int,
     spec = model.spec
     scale = model.scale
     edp_unit = model.metric_scale("edp")
+
+    def offer(pt: TilePoint, e_units: int, c: int, forbid: bool = True) -> None:
+        # a class solution's energy bound (model units) times its cycles is its EDP bound
+        consider(pt, [e_units * c / (scale * edp_unit)], forbid)
     _, inc = best()
     if inc is None:
         return EdpProof(False, 0.0, 0, 0)
@@ -150,10 +154,10 @@ def prove_by_cycles(model, light, clock, min_cycles: int,
         searched += 1
         done, lb = False, 0
         if hmodel is not None:
-            done, lb = _close_class_hoisted(model, hmodel, clock, c, best, consider,
-                                            class_limit, edp_unit)
+            done, lb = _close_class_hoisted(model, hmodel, clock, c, best, offer,
+                                            class_limit)
         if not done:
-            done, lb2 = _close_class(model, clock, c, best, consider, class_limit, edp_unit)
+            done, lb2 = _close_class(model, clock, c, best, offer, class_limit)
             lb = max(lb, lb2)
         if done:
             closed += 1
@@ -168,8 +172,10 @@ def prove_by_cycles(model, light, clock, min_cycles: int,
     return EdpProof(True, inc, searched, closed)
 
 
-def _close_class(model, clock, c: int, best, consider, class_limit, edp_unit) -> tuple[bool, int]:
-    """Lazy enumeration inside one cycle class; ``(closed, energy bound in model units)``."""
+def _close_class(model, clock, c: int, best, offer, class_limit) -> tuple[bool, int]:
+    """Lazy enumeration inside one cycle class; ``(closed, energy bound in model units)``.
+    ``offer(pt, e_units, c, forbid=True)`` evaluates a class solution (its energy bound
+    ``e_units`` in model units) and updates the incumbent."""
     energy = model.metric_vars["energy"]
     lb = 0
     first = True
@@ -191,16 +197,15 @@ def _close_class(model, clock, c: int, best, consider, class_limit, edp_unit) ->
         if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return False, lb
         pt = model.decode(s)
-        e_units = int(s.Value(energy))
-        consider(pt, [e_units * c / (model.scale * edp_unit)])
+        offer(pt, int(s.Value(energy)), c)
         if st != cp_model.OPTIMAL and clock.left() <= 0:
             return False, lb
 
 
 #: distinct members one pre-image of the hoisted relaxation may have under the class
 #: limit (a larger one leaves the class to the plain lazy enumeration; a count keeps
-#: runs deterministic).  Each member costs one exact evaluation (a few ms of wall time
-#: outside the deterministic budget), not a solve.  conv1's first relaxed mapping has 752
+#: runs deterministic).  Each member costs one exact evaluation (about 1 ms, charged to
+#: the budget as ``tiling.EVAL_SECONDS``), not a solve.  conv1's first relaxed mapping has 752
 #: members under the limit, listed in 0.36 deterministic units; evaluating them lowers
 #: its 60 s EDP by a fifth, so the cap sits above that.
 MAX_PREIMAGE = 1024
@@ -326,8 +331,7 @@ def _enumerate(clock, work: cp_model.CpModel, model, energy, limit: int, cap: in
     return complete, found
 
 
-def _close_preimage(model, clock, c: int, h: TilePoint, best, consider, class_limit,
-                    edp_unit) -> bool:
+def _close_preimage(model, clock, c: int, h: TilePoint, best, offer, class_limit) -> bool:
     """Evaluate every mapping whose hoisted form is ``h`` and whose plain bound lies under
     the class limit: its least member, then one enumeration of the rest on the same
     clone (pre-image constraints), each member evaluated least bound first unless an
@@ -345,13 +349,13 @@ def _close_preimage(model, clock, c: int, h: TilePoint, best, consider, class_li
     if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return False
     pt = model.decode(s)
-    consider(pt, [int(s.Value(pen)) * c / (model.scale * edp_unit)])
+    offer(pt, int(s.Value(pen)), c)
     model.forbid(pt, into=work)
     complete, found = _enumerate(clock, work, model, pen, class_limit(c, best()[1]),
                                  MAX_PREIMAGE)
     for e_units, pt in found.by_bound():
         if e_units <= class_limit(c, best()[1]):
-            consider(pt, [e_units * c / (model.scale * edp_unit)], False)
+            offer(pt, e_units, c, False)
     return complete
 
 
@@ -359,8 +363,8 @@ def _close_preimage(model, clock, c: int, h: TilePoint, best, consider, class_li
 MAX_RELAXED = 256
 
 
-def _close_class_hoisted(model, hmodel, clock, c: int, best, consider, class_limit,
-                         edp_unit) -> tuple[bool, int]:
+def _close_class_hoisted(model, hmodel, clock, c: int, best, offer,
+                         class_limit) -> tuple[bool, int]:
     """Close class ``c`` on the hoisted relaxation (:func:`tiling_symmetry.hoisted_bound`):
     its bound of ``hoisted(pt)`` never exceeds the plain bound of ``pt``, so a class the
     relaxation rules out holds no better mapping.
@@ -388,8 +392,8 @@ def _close_class_hoisted(model, hmodel, clock, c: int, best, consider, class_lim
 
     def close(h: TilePoint, e_units: int) -> bool:
         done.add(h.key())
-        consider(h, [e_units * c / (model.scale * edp_unit)])
-        return _close_preimage(model, clock, c, h, best, consider, class_limit, edp_unit)
+        offer(h, e_units, c)
+        return _close_preimage(model, clock, c, h, best, offer, class_limit)
 
     if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or \
             not close(hmodel.decode(s), int(s.Value(energy))):
@@ -407,7 +411,7 @@ def _close_class_hoisted(model, hmodel, clock, c: int, best, consider, class_lim
             continue
         if not complete:
             # the class stays open; its relaxed mappings may still improve the incumbent
-            consider(h, [e_units * c / (model.scale * edp_unit)])
+            offer(h, e_units, c)
         elif not close(h, e_units):
             return False, lb
     return complete, lb
