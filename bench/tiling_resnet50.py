@@ -15,10 +15,10 @@ The runs are deterministic (seed 0, interleaved search, deterministic time
 limit calibrated from ``--time``), so wall time can differ from the budget.
 Energies come from the macro's illustrative ERT (not Accelergy output).
 
-Latest numbers and what blocks the remaining layers: ``bench/RESULTS.md`` §6 (18/21
-proven at ``--time 60``: every 1x1 layer, res4a_branch2b and res5a_branch2b;
-res2a_branch2b within 5.6 % of a proven lower bound; the issue's target, >= 90 %
-proven within 60 s, is NOT met).
+Latest numbers and what blocks the remaining layers: ``bench/RESULTS.md`` §6 (19/21
+proven at ``--time 60``, slowest proof 48 s: every 1x1 layer, conv1, res4a_branch2b and
+res5a_branch2b; open: res2a_branch2b within 5.6 % of a proven lower bound, and
+res3a_branch2b; the issue's target, >= 90 % proven within 60 s, is met).
 
 How the proofs work: see ``loomc.solvers.tiling_edp`` (one linear problem per
 cycle count), ``loomc.solvers.tiling_symmetry`` (the Eyeriss spatial containers
@@ -26,7 +26,8 @@ own loops that only matter through their place in the loop sequence),
 ``loomc.solvers.tiling_cost.traffic_floor`` and ``no_link_at`` (window reloads are
 counted wherever Timeloop's neighbour link test provably fails); with sliding
 windows a class is first closed on the hoisted relaxation
-(``loomc.solvers.tiling_symmetry.hoisted_bound``).
+(``loomc.solvers.tiling_symmetry.hoisted_bound``, raised by
+``tiling_cost.relaxed_window_fills`` where the spatial layout rules links out).
 """
 
 from __future__ import annotations

@@ -76,6 +76,7 @@ from loomc.solvers.tiling_spec import (
     TEMPORAL,
     TilePoint,
     TilingSpec,
+    spatial_rank,
 )
 from loomc.solvers.tiling_symmetry import transparent_levels
 from ortools.sat.python import cp_model
@@ -173,15 +174,22 @@ class TilingModel:
     """The CP-SAT model of one :class:`TilingSpec` (build once, solve many times)."""
 
     def __init__(self, spec: TilingSpec, energy_scale: int | None = None, counts: bool = True,
-                 hoisted: bool = False):
+                 hoisted: bool = False, window_floor: bool = True, sweep: bool = True):
         # bound-1 dimensions dropped from projections (same counts, fewer "windows")
         spec = spec.without_unit_dims()
         self.spec = spec
         self.with_counts = counts
         #: the hoisted relaxation (tiling_symmetry.hoisted_bound): pass-through levels
         #: empty, window fills below them relaxed so that its bound of ``hoisted(pt)`` is
-        #: never above the plain bound of ``pt``
+        #: never above the exact energy of ``pt``
         self.hoisted = hoisted
+        #: the hoisted relaxation's pre-image floor on window fills
+        #: (tiling_cost.relaxed_window_fills); ``floored`` says whether any was built
+        self.window_floor = window_floor
+        self.floored = False
+        #: window loops lengthen the first loop's sweep (tiling_cost.refetch); off, the
+        #: bound is weaker (never above the closed form) and the model smaller
+        self.sweep = sweep
         self.m = cp_model.CpModel()
         self.scale = energy_scale or choose_energy_scale(spec)
         self.nl = len(spec.levels)
@@ -680,17 +688,162 @@ class TilingModel:
                      for e, c in others for mm in range(lv, nl)]
             spread = sum(c * (self._inside(lv, e) - spans[e]) for e, c in rank)
             wide = self._reified(c0 * stride - sum(moved) - spread - 1, f"nl_s{lv}_{k}_{d}")
-            # (A) r0 unsplit at lv, d unsplit above, and d's move overlaps the tile
-            over = self._reified(sum(c * (spans[e] - 1) for e, c in others) - c0,
+            # (C) d's move overlaps the tile (a partial delta ends the link test) and is no
+            # neighbour offset: r0 unsplit at lv, or split over one dimension e only whose
+            # spatial stride (every r0 offset is a multiple of it) exceeds the move
+            over = self._reified(sum(c * (spans[e] - 1) for e, c in rank) - c0 * stride,
                                  f"nl_ov{lv}_{k}_{d}")
-            unsplit = self._or([b for mm in range(lv + 1, nl) if (b := self._usp(mm, d))
-                                is not None], f"nl_up{lv}_{k}_{d}").Not()
-            slide = self._and([self._split_at(lv, [e for e, _ in rank],
-                                              f"nl_r{lv}_{k}_{d}").Not(), unsplit, over],
-                              f"nl_a{lv}_{k}_{d}")
+            splits = {e: b for e, _ in rank if (b := self._usp(lv, e)) is not None}
+            apart = [self._or(list(splits.values()), f"nl_r{lv}_{k}_{d}").Not()]
+            for e, c in rank:
+                if e not in splits:
+                    continue
+                apart.append(self._and(
+                    [splits[e]] + [b.Not() for x, b in splits.items() if x != e]
+                    + [self._reified(c * spans[e] - c0 * stride - 1, f"nl_g{lv}_{k}_{d}_{e}")],
+                    f"nl_e{lv}_{k}_{d}_{e}"))
+            slide = self._and([over, self._or(apart, f"nl_p{lv}_{k}_{d}")], f"nl_a{lv}_{k}_{d}")
             ways.append(self._and([first, self._or([wide, slide], f"nl_o{lv}_{k}_{d}")],
                                   f"nl_w{lv}_{k}_{d}"))
         return self._or(ways, f"nl{lv}_{k}")
+
+    # -- the hoisted relaxation's window-fill floor (tiling_cost.relaxed_window_fills) -----
+    def _moving(self, d: int, levels, name: str):
+        """Literal: ``d`` has a non-unit temporal loop at one of ``levels``."""
+        return self._or([self.u[lv, d] for lv in sorted(levels)], name)
+
+    def _residue_apart(self, level: int, f: tuple[int, int], e: tuple[int, int], tops,
+                       name: str):
+        """Literal for :func:`loomc.solvers.tiling_cost._residue_apart`."""
+        (fd, cf), (ed, ce) = f, e
+        levels = sorted(set(range(level, self.nl)) | set(tops))
+        expo = sum(self.e[lv, TEMPORAL, fd, p] for lv in levels for p in self.primes[fd])
+        lits = [self._reified(1 - expo, f"{name}_pr")]
+        lits += [b.Not() for m in range(level, self.nl) if (b := self._usp(m, fd)) is not None]
+        spans = self.A[level - 1]
+        lits.append(self._reified(ce * spans[ed] - cf * spans[fd] - 1, f"{name}_lt"))
+        return self._and(lits, name)
+
+    def _zero_free(self, level: int, k: int, skip, tops, name: str):
+        """Literal for :func:`loomc.solvers.tiling_cost._no_zero_move`."""
+        ds = self.spec.spaces[k]
+        if any(c < 0 for rank in ds.projection for _, c in rank):
+            return self._and([self._or([], f"{name}_f")], name)
+        levels = set(range(level, self.nl)) | set(tops)
+        oks = []
+        for ri, rank in enumerate(ds.projection):
+            terms = [(d, c) for d, c in rank if c]
+            if ri == skip or len(terms) <= 1:
+                continue
+            mv = [self._moving(d, levels, f"{name}_m{ri}_{d}") for d, _ in terms]
+            if len(terms) == 2:
+                a, b = terms
+                oks.append(self._or([mv[0].Not(), mv[1].Not(),
+                                     self._residue_apart(level, a, b, tops, f"{name}_ab{ri}"),
+                                     self._residue_apart(level, b, a, tops, f"{name}_ba{ri}")],
+                                    f"{name}_r{ri}"))
+            else:
+                oks.append(self._reified(1 - sum(mv), f"{name}_r{ri}"))
+        return self._and(oks, name)
+
+    def _layout_unlinked(self, level: int, k: int, tops):
+        """Literal for :func:`loomc.solvers.tiling_cost._unlinked_by_layout`."""
+        key = ("lay", level, k, tuple(sorted(tops)))
+        if key in self._inner_cache:
+            return self._inner_cache[key]
+        ds, nd, name = self.spec.spaces[k], self.nd, f"lay{level}_{k}"
+        rel = ds.relevant()
+        ways = [self._split_at(level, range(nd), f"{name}_any").Not()]
+        lvspec = self.spec.levels[level]
+        if min(lvspec.fanout_x, lvspec.fanout_y) == 1:
+            ways.append(self._and([self._split_at(level, sorted(rel), f"{name}_rel").Not(),
+                                   self._zero_free(level, k, None, tops, f"{name}_z")],
+                                  f"{name}_norel"))
+            order = sorted(range(nd), key=lambda d: spatial_rank(self.spec, level, d))
+            for e in sorted(rel):
+                r = rank_of(ds, e)
+                ue = self._usp(level, e)
+                if r is None or ue is None:
+                    continue
+                rank = [(d, c) for d, c in ds.projection[r] if c]
+                if len(rank) > 2:
+                    continue
+                below = order[:order.index(e)]
+                lits = [ue] + [b.Not() for d in below if d in rel
+                               if (b := self._usp(level, d)) is not None]
+                if len(rank) == 2:
+                    (f, cf), = [(d, c) for d, c in rank if d != e]
+                    ce = sum(c for d, c in rank if d == e)
+                    lits += [b.Not() for d in sorted(rel) if d != e
+                             if (b := self._usp(level, d)) is not None]
+                    lits.append(self._residue_apart(level, (f, cf), (e, ce), tops,
+                                                    f"{name}_res{e}"))
+                pairs = self._or([b for d in below if d not in rel
+                                  if (b := self._usp(level, d)) is not None], f"{name}_zp{e}")
+                lits.append(self._or([pairs.Not(),
+                                      self._zero_free(level, k, r, tops, f"{name}_z{e}")],
+                                     f"{name}_zo{e}"))
+                ways.append(self._and(lits, f"{name}_e{e}"))
+        out = self._inner_cache[key] = self._or(ways, name)
+        return out
+
+    def _window_floor(self, c: int, k: int, seld: dict, slides, tlevels):
+        """The hoisted relaxation's floor on the fills of ``c``'s tile of ``k``
+        (:func:`loomc.solvers.tiling_cost.relaxed_window_fills`), 0 where it does not
+        hold."""
+        spec, m, nl, nd = self.spec, self.m, self.nl, self.nd
+        ds = spec.spaces[k]
+        rel = ds.relevant()
+        tops = {t + 1 for t in tlevels if t + 1 > c}
+        name = f"wf{c}_{k}"
+        spatial = [lv for lv in range(c + 1, nl) if set(self.slots[lv]) - {TEMPORAL}]
+        unlinked = self._and([self._layout_unlinked(lv, k, tops) for lv in spatial],
+                             f"{name}_ul")
+        big = 1 << 40
+        above = range(c + 1, nl)
+        vals = {d: self._value(d, self._expo(d, above, (TEMPORAL,)), f"{name}_t{d}")
+                for d in range(nd)}
+        steps = self._mul(list(vals.values()), f"{name}_n", big)
+        size = self.tile[c, k]
+        exts = [self._ext(rank, self.A[c], f"{name}_x{ri}")
+                for ri, rank in enumerate(ds.projection)]
+        deltas, firsts = [], []
+        for d, lit in seld.items():
+            r0 = rank_of(ds, d)
+            if r0 is None:
+                continue
+            c0 = sum(co for e, co in ds.projection[r0] if e == d)
+            shift = self.A[c][d] if c0 == 1 else self._lin(
+                c0 * self.A[c][d], c0 * self._ub(self.A[c][d]), f"{name}_sh{d}")
+            step = shift
+            if c0 != 1:
+                step = m.NewIntVar(0, self._ub(shift), f"{name}_st{d}")
+                m.AddMinEquality(step, [shift, exts[r0]])
+            delta = self._mul([step] + [x for ri, x in enumerate(exts) if ri != r0],
+                              f"{name}_d{d}", big)
+            deltas.append(self._cond(lit, delta, 0, f"{name}_dc{d}"))
+            firsts.append(lit)
+        has_slid = self._or(firsts, f"{name}_hs")
+        dsel = self._lin(sum(deltas), sum(self._ub(x) for x in deltas), f"{name}_ds")
+        more = self._lin(steps - 1, self._ub(steps) - 1, f"{name}_nm")
+        slid = self._lin(size + self._mul([more, dsel], f"{name}_sg", big),
+                         self._ub(size) + big, f"{name}_sl")
+        full = self._mul([size] + [vals[d] for d in sorted(rel)], f"{name}_fu", big)
+        least = m.NewIntVar(0, max(self._ub(slid), self._ub(full)), f"{name}_mn")
+        m.AddMinEquality(least, [slid, full])
+        slides_all = self._and([slides] + [self.u[t, d].Not() for t in sorted(tops)
+                                           for d in range(nd) if d not in rel],
+                               f"{name}_sa")
+        zero_free = self._zero_free(c + 1, k, None, tops, f"{name}_z")
+        valid = self._and([unlinked, self._or([
+            self._and([slides_all, has_slid], f"{name}_v1"),
+            self._and([slides_all.Not(), zero_free], f"{name}_v2")], f"{name}_vo")],
+            f"{name}_v")
+        floor = self._cond(slides_all, slid,
+                           self._cond(has_slid, least, full, f"{name}_f2"), f"{name}_f1")
+        capped = m.NewIntVar(0, self.cap, f"{name}_cap")
+        m.AddMinEquality(capped, [floor, self.cap])
+        return self._cond(valid, capped, 0, name)
 
     def _counts(self) -> None:
         spec, m = self.spec, self.m
@@ -864,6 +1017,19 @@ class TilingModel:
                 # ext + (n - 1) * min(shift, ext), shift = coef * span of the swept dim
                 nm1 = m.NewIntVar(0, max(spec.bounds) - 1, f"nm{c}_{k}")
                 m.Add(nm1 == n - 1)
+                # with no link possible, the window loops outside the first one that rest
+                # leaves out extend its sweep (tiling_cost.refetch: ``sweep``)
+                stretch = []
+                if not relax and linked_off[c] is not None and self.sweep:
+                    for cnt, isfirst, t, lv, d, crossed in slide_lits:
+                        lits = [cnt, isfirst.Not(), linked_off[c]] + (
+                            [] if crossed is None else [crossed.Not()])
+                        stretch.append(self._cond(self._and(lits, f"sw{c}_{lv}_{k}_{d}"), t, 1,
+                                                  f"swv{c}_{lv}_{k}_{d}"))
+                nm1_sweep = nm1
+                if stretch:
+                    sweep = self._mul([n] + stretch, f"sweep{c}_{k}")
+                    nm1_sweep = self._lin(sweep - 1, self._ub(sweep) - 1, f"snm{c}_{k}")
                 exts = []
                 for ri, rank in enumerate(ds.projection):
                     ext = self._ext(rank, self.A[c], f"ce{c}_{k}_{ri}")
@@ -877,7 +1043,8 @@ class TilingModel:
                         if coef != 1:  # a stride can exceed the extent: min(shift, ext)
                             step = m.NewIntVar(0, self._ub(shift), f"st{c}_{k}_{ri}_{d}")
                             m.AddMinEquality(step, [shift, ext])
-                        g = self._mul([step, nm1], f"gr{c}_{k}_{ri}_{d}")
+                        steps = nm1 if rank_of(ds, d) is None else nm1_sweep
+                        g = self._mul([step, steps], f"gr{c}_{k}_{ri}_{d}")
                         grow.append(self._cond(seld[d], g, 0, f"gc{c}_{k}_{ri}_{d}"))
                     if grow:
                         e2 = m.NewIntVar(1, self._ub(ext) + sum(self._ub(x) for x in grow),
@@ -890,6 +1057,10 @@ class TilingModel:
                 tiled = self._mul([self.tile[c, k], n], f"ct{c}_{k}")
                 slides = self._or(free_irr, f"ns{c}_{k}").Not()
                 cunion = self._cond(slides, slid, tiled, f"cx{c}_{k}")
+                # the relaxation's floor over the whole pre-image (tiling_cost.tile_fills)
+                floor = (self._window_floor(c, k, seld, slides, tlevels)
+                         if relax and self.window_floor else None)
+                self.floored = self.floored or floor is not None
                 for variant, rr in (("lb", rest), ("guide", rest_guide)):
                     if variant == "guide" and rr is rest:
                         child_fill[variant, c] = child_fill["lb", c]
@@ -897,7 +1068,12 @@ class TilingModel:
                             if p > c:
                                 parent_serve[variant, c, p] = parent_serve["lb", c, p]
                         continue
-                    child_fill[variant, c] = self._mul([cunion, rr], f"cf{variant}{c}_{k}")
+                    fill = self._mul([cunion, rr], f"cf{variant}{c}_{k}")
+                    if floor is not None and variant == "lb":
+                        raised = m.NewIntVar(0, self.cap, f"cfm{c}_{k}")
+                        m.AddMaxEquality(raised, [fill, floor])
+                        fill = raised
+                    child_fill[variant, c] = fill
                     for p in cand:
                         if p <= c:
                             continue
@@ -1187,10 +1363,12 @@ class _Clock:
     the same inputs and seed give the same result on any machine load); the wall clock
     is then just a safety net at five times the budget."""
 
-    def __init__(self, opts: SolveOptions):
+    def __init__(self, opts: SolveOptions, without_core: bool = False):
         self.opts = opts
         self.t0 = time.monotonic()
         self.used = 0.0  # deterministic units spent
+        #: leave CP-SAT's core-based subsolver out of multi-worker solves (see solve)
+        self.without_core = without_core
 
     def left(self) -> float:
         """Seconds (or their deterministic equivalent) left in the budget."""
@@ -1214,6 +1392,10 @@ class _Clock:
         s.parameters.num_workers = 1 if enumerate_with else max(1, opts.num_workers)
         s.parameters.enumerate_all_solutions = enumerate_with is not None
         seconds = max(0.01, seconds)
+        if s.parameters.num_workers > 1 and self.without_core:
+            # the core-based subsolver exhausted 24 GB on VGG02 layer 5 (exercise 06, two
+            # workers) with the window-sweep products in the model; the others do not
+            s.parameters.ignore_subsolvers.append("core")
         if opts.deterministic:
             s.parameters.interleave_search = s.parameters.num_workers > 1
             # the budget's rate, not this solve's worker count: the clock counts one unit
@@ -1329,7 +1511,12 @@ def optimize(spec: TilingSpec, evaluate: Callable[[TilePoint], tuple[float, ...]
         ls, lst = clock.solve(plain, max(0.5, min(opts.time_limit * 0.05, clock.left())))
         if lst in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             first_hint = light.decode(ls)
-    model = TilingModel(spec, opts.energy_scale)
+    # the window sweep pays off in the EDP class proof (pre-images closed on the plain
+    # bound); elsewhere it only grows the model, and CP-SAT's core subsolver, which the
+    # lexicographic energy search of exercise 06 needs, runs out of memory on it
+    edp_only = tuple(names) == ("edp",)
+    model = TilingModel(spec, opts.energy_scale, sweep=edp_only)
+    clock.without_core = edp_only
     if min_cycles:
         model.m.Add(model.cycles >= min_cycles)
     scales = [model.metric_scale(n) for n in names]
@@ -1372,7 +1559,6 @@ def optimize(spec: TilingSpec, evaluate: Callable[[TilePoint], tuple[float, ...]
             model.hint(first_hint)
         consider(first_hint, [], True)
     # leave (1 - guide_fraction) of the budget for the bound loop
-    edp_only = tuple(names) == ("edp",)
     # EDP alone: the cycle-class proof (tiling_edp) minimises energy class by class and so
     # finds good mappings itself; the guided search only needs to seed it
     guide = min(opts.guide_fraction, EDP_GUIDE_FRACTION) if edp_only else opts.guide_fraction
@@ -1420,10 +1606,16 @@ def optimize(spec: TilingSpec, evaluate: Callable[[TilePoint], tuple[float, ...]
         hmodel = (TilingModel(spec, model.scale, hoisted=True)
                   if transparent_levels(model.spec) and not merge_allowed(model.spec)
                   else None)
+        # the floor's machinery slows a minimising search where it seldom holds
+        # (res4a_branch2b: 4.3 deterministic units instead of 2.3), so a class's first,
+        # minimising solve runs on the relaxation without it
+        hlite = (TilingModel(spec, model.scale, hoisted=True, window_floor=False)
+                 if hmodel is not None and hmodel.floored else None)
         proof = prove_by_cycles(
             model, light, clock, min_cycles,
             lambda: (state.best, state.best_m[0] if state.best_m else None),
-            lambda pt, vals, forbid=True: consider(pt, vals, False, forbid), opts.log, hmodel)
+            lambda pt, vals, forbid=True: consider(pt, vals, False, forbid), opts.log, hmodel,
+            hlite)
         it = proof.classes
         skip_loop = True
         if proof.proven:

@@ -23,7 +23,9 @@ Counting rules (dense workloads; Timeloop's nest analysis, per data space k):
   over another rank lies inside them (their move then has a negative
   component and reloads the whole tile) and Timeloop's link test provably
   fails at every spatial level above the tile (:func:`no_link_at`; else mesh
-  neighbours could hand data over).  That keeps
+  neighbours could hand data over).  Where no link is possible, the loops left
+  out still lengthen the first loop's sweep: each of their steps loads at least
+  that loop's delta (:func:`refetch`'s ``sweep``).  That keeps
   the count a lower bound of the evaluator's, and exact for tensors without
   sliding windows.  The energy of each (level, tensor) is at least that of
   :func:`traffic_floor`.
@@ -50,6 +52,7 @@ from loomc.solvers.tiling_spec import (
     SpaceSpec,
     TilePoint,
     TilingSpec,
+    spatial_rank,
 )
 
 
@@ -116,13 +119,18 @@ def instances_of(spec: TilingSpec, pt: TilePoint, level: int) -> int:
 
 
 def refetch(spec: TilingSpec, pt: TilePoint, child: int, space: int,
-            relax: bool = False) -> tuple[int, int, int, bool]:
-    """``(first_dim, n, rest, slides)`` for the temporal loops above ``child``.
+            relax: bool = False) -> tuple[int, int, int, int, bool]:
+    """``(first_dim, n, sweep, rest, slides)`` for the temporal loops above ``child``.
 
     ``first_dim`` is the dimension of the innermost non-unit loop that moves the
     tile (-1 if none), ``n`` its bound, ``rest`` the product of all loops outside
-    it, ``slides`` whether consecutive tiles of that loop may overlap (Timeloop
-    only re-uses an overlap on the innermost non-unit loop above the tile).
+    it that reload the whole tile, ``slides`` whether consecutive tiles of that loop
+    may overlap (Timeloop only re-uses an overlap on the innermost non-unit loop
+    above the tile).  ``sweep`` is ``n`` times the sliding-window loops outside it
+    that ``rest`` leaves out: when no link is possible, each of their steps still
+    loads at least what a step of the first loop does (Timeloop's delta of a move
+    equal to the first loop's is that loop's delta, any other move reloads the tile),
+    so the first loop's union may run over ``sweep`` steps.
     ``relax``: the hoisted relaxation (:func:`loomc.solvers.tiling_symmetry.hoisted_bound`):
     a first loop over a sliding-window dimension counts as its least prime factor, and no
     sliding-window loop outside it is counted.
@@ -131,9 +139,10 @@ def refetch(spec: TilingSpec, pt: TilePoint, child: int, space: int,
     rel = ds.relevant()
     slide = ds.sliding()
     first, n, rest, seen_other = -1, 1, 1, False
+    stretch = 1
     ranks: set[int | None] = set()  # ranks of the relevant loops seen so far
     # where mesh neighbours may hand data over (Timeloop's link transfers) the fills are
-    # lower: the tighter count is off then
+    # lower: the tighter counts are off then
     linked = not all(no_link_at(spec, pt, m, space)
                      for m in range(child + 1, len(spec.levels)))
     for m in range(child + 1, len(spec.levels)):
@@ -154,9 +163,11 @@ def refetch(spec: TilingSpec, pt: TilePoint, child: int, space: int,
                 # representative move, which can then equal neither the innermost move
                 # (non-negative) nor zero: a full reload
                 rest *= f
+            elif not relax and not linked:
+                stretch *= f
             if d in rel:
                 ranks.add(rank_of(ds, d))
-    return first, n, rest, not seen_other
+    return first, n, n * stretch, rest, not seen_other
 
 
 def no_link_at(spec: TilingSpec, pt: TilePoint, level: int, space: int) -> bool:
@@ -179,14 +190,15 @@ def no_link_at(spec: TilingSpec, pt: TilePoint, level: int, space: int) -> bool:
       ``d0`` exceeds the ``d0`` strides it returns from by at least ``s0``, and one over
       ``e`` stays below ``c0 * s0`` plus what it returns from: every ``t_j`` then has an
       ``r0`` part of magnitude at least the margin, which no neighbour offset reaches; or
-    * no dimension of ``r0`` is split at ``level``, ``d0`` at no level above it either,
-      and ``d0``'s move overlaps the tile (``c0 * step < extent`` on ``r0``, a sliding
-      window): neighbours differ by nothing on ``r0``, and ``t_0``, not a whole reload,
-      ends the test.
+    * ``t_0`` (``c0 * s0`` on ``r0``, nothing elsewhere) overlaps the tile
+      (``c0 * s0 < extent`` on ``r0``: a sliding window, so the test ends at ``t_0``)
+      and is no neighbour offset: either no dimension of ``r0`` is split at ``level``
+      (neighbours differ by nothing on ``r0``), or exactly one, ``e``, is and
+      ``c0 * s0 < c_e * span_e`` — every neighbour offset's ``r0`` part is a multiple
+      of ``c_e * span_e``, the stride of ``e``'s spatial loops here.
     """
     ds = spec.spaces[space]
     nl = len(spec.levels)
-    sp = (SPATIAL_X, SPATIAL_Y)
     here = spatial_between(spec, pt, level, level)  # each dimension's split at ``level``
     split = {d for d, n in enumerate(here) if n > 1}
     if not split:
@@ -208,11 +220,13 @@ def no_link_at(spec: TilingSpec, pt: TilePoint, level: int, space: int) -> bool:
         for d, c in others for m in range(level, nl) if pt.factor(m, TEMPORAL, d) > 1)
     if margin > sum(c * spans[d] * (here[d] - 1) for d, c in rank):
         return True
-    if any(d in split for d, _ in rank):
-        return False
-    if any(pt.factor(m, s, d0) > 1 for m in range(level + 1, nl) for s in sp):
-        return False
-    return sum(c * (spans[d] - 1) for d, c in others) >= c0
+    move = c0 * s0
+    if move > sum(c * (spans[d] - 1) for d, c in rank):
+        return False  # t_0 reloads the whole tile: the test goes on to the outer moves
+    in_rank = [(d, c) for d, c in rank if d in split]
+    if not in_rank:
+        return True
+    return len(in_rank) == 1 and move < in_rank[0][1] * spans[in_rank[0][0]]
 
 
 def _primes(n: int) -> list[int]:
@@ -237,19 +251,174 @@ def tile_fills(spec: TilingSpec, pt: TilePoint, child: int, space: int,
                relax: bool = False) -> int:
     """Elements brought into one instance of ``child``'s tile over the run (``F``)."""
     ds = spec.spaces[space]
-    first, n, rest, slides = refetch(spec, pt, child, space, relax)
+    first, n, sweep, rest, slides = refetch(spec, pt, child, space, relax)
     spans = spans_upto(spec, pt, child)
     if first < 0:
         return ds.size(tuple(spans))
     size = ds.size(tuple(spans))
     if not slides:
-        return size * n * rest
-    union = 1
-    for rank in ds.projection:
+        fills = size * n * rest
+    else:
+        if rank_of(ds, first) is None:
+            sweep = n  # a move over several ranks: the per-rank union is no single delta
+        union = 1
+        for rank in ds.projection:
+            ext = sum(c * (spans[d] - 1) for d, c in rank) + 1
+            shift = sum(c * spans[d] for d, c in rank if d == first)
+            union *= ext + (sweep - 1) * min(shift, ext)
+        fills = union * rest
+    if relax:
+        floor = relaxed_window_fills(spec, pt, child, space, first)
+        if floor is not None:
+            return max(fills, floor)
+    return fills
+
+
+def relaxed_window_fills(spec: TilingSpec, pt: TilePoint, child: int, space: int,
+                         first: int) -> int | None:
+    """A fill count of ``child``'s tile of tensor ``space`` that holds for every mapping
+    whose hoisted form is ``pt`` (pass-through levels empty,
+    :func:`loomc.solvers.tiling_symmetry.hoisted`), or None when no such count is known
+    beyond the relaxation's own.  ``first``: the first dimension above ``child`` that
+    moves the tile (the same in every such mapping).
+
+    It needs every spatial level above to rule links out by its layout
+    (:func:`_unlinked_by_layout`: spatial factors and the spans the chains cannot
+    shrink).  Then a mapping whose first loop above moves the tile loads at least that
+    loop's delta at every step of every loop (a move equal to the first loop's loads
+    that delta, any other one the whole tile), whatever the loops' order and split:
+    ``size + (steps - 1) * delta``.  A mapping whose first loops ignore the tensor
+    (possible when a chain's upper level holds such a loop, which a mapping may put
+    innermost) reloads the whole tile at every later step unless a move is zero; with
+    zero moves ruled out (:func:`_no_zero_move`) that is the tile times every loop over
+    a dimension the tensor uses."""
+    from loomc.solvers.tiling_symmetry import transparent_levels
+
+    ds = spec.spaces[space]
+    rel = ds.relevant()
+    nl, nd = len(spec.levels), len(spec.bounds)
+    tops = {lv + 1 for lv in transparent_levels(spec) if lv + 1 > child}
+    if not all(_unlinked_by_layout(spec, pt, lv, space, tops) for lv in range(child + 1, nl)):
+        return None
+    spans = spans_upto(spec, pt, child)
+    size = ds.size(tuple(spans))
+    above = range(child + 1, nl)
+    slid = None
+    r0 = rank_of(ds, first)
+    if r0 is not None:
+        rank = ds.projection[r0]
         ext = sum(c * (spans[d] - 1) for d, c in rank) + 1
         shift = sum(c * spans[d] for d, c in rank if d == first)
-        union *= ext + (n - 1) * min(shift, ext)
-    return union * rest
+        steps = _prod(pt.factor(m, TEMPORAL, d) for m in above for d in range(nd))
+        slid = size + (steps - 1) * (size // ext) * min(shift, ext)
+    slides = refetch(spec, pt, child, space, True)[4]
+    if slides and not any(pt.factor(t, TEMPORAL, d) > 1 for t in tops for d in range(nd)
+                          if d not in rel):
+        return slid
+    if not _no_zero_move(spec, pt, child + 1, space, tops, None):
+        return None
+    full = size * _prod(pt.factor(m, TEMPORAL, d) for m in above for d in rel)
+    return full if slid is None else min(slid, full)
+
+
+def _unlinked_by_layout(spec: TilingSpec, pt: TilePoint, level: int, space: int,
+                        tops: set[int]) -> bool:
+    """No child of ``level`` can take tensor ``space`` from a neighbour, by the level's
+    spatial layout alone (any temporal loops above that keep the first one relevant,
+    any distribution of the loops of the pass-through chains ending at ``tops``).
+
+    On a level that fans out along one axis the children form one row, so neighbours
+    are consecutive.  Split dimensions the tensor ignores add nothing to an offset;
+    below the innermost relevant split dimension ``e`` (spatial stride ``s_e``: the
+    child span) they make pairs with a zero offset, every other pair changes ``e``'s
+    digit by one step or a wrap: its offset on ``e``'s rank ``r`` is a non-zero
+    multiple of ``c_e * s_e`` of magnitude at most ``c_e * s_e * (split_e - 1)``.  A
+    temporal move's part from loops over ``e`` is zero or at least
+    ``c_e * s_e * split_e`` (those loops sit outside the level's spatial ones and their
+    strides at least double) and a multiple of ``c_e * s_e``.  So no move equals a
+    non-zero offset when ``r`` is ``e`` alone, or when ``e`` is the only relevant split
+    dimension, ``r`` has one other dimension ``f`` with at most one temporal loop at or
+    above ``level`` (its factor there is 1 or a prime) and no spatial split there, and
+    ``0 < c_f * span_f < c_e * s_e``: the move's ``f`` part is then zero or
+    ``+-c_f * span_f``, which no multiple of ``c_e * s_e`` equals.  Zero offsets need
+    :func:`_no_zero_move` as well."""
+    ds = spec.spaces[space]
+    here = spatial_between(spec, pt, level, level)
+    split = [d for d, n in enumerate(here) if n > 1]
+    if not split:
+        return True
+    lv = spec.levels[level]
+    if min(lv.fanout_x, lv.fanout_y) > 1:
+        return False
+    rel = ds.relevant()
+    split_rel = [d for d in split if d in rel]
+    if not split_rel:
+        return _no_zero_move(spec, pt, level, space, tops, None)
+    e = min(split_rel, key=lambda d: spatial_rank(spec, level, d))
+    r = rank_of(ds, e)
+    if r is None:
+        return False
+    rank = [(d, c) for d, c in ds.projection[r] if c]
+    if len(rank) != 1:
+        if len(split_rel) > 1 or len(rank) != 2:
+            return False
+        (f, cf), = [(d, c) for d, c in rank if d != e]
+        ce = sum(c for d, c in rank if d == e)
+        if not _residue_apart(spec, pt, level, (f, cf), (e, ce), tops):
+            return False
+    zero_pairs = any(spatial_rank(spec, level, d) < spatial_rank(spec, level, e)
+                     for d in split if d not in rel)
+    return not zero_pairs or _no_zero_move(spec, pt, level, space, tops, r)
+
+
+def _residue_apart(spec: TilingSpec, pt: TilePoint, level: int, f: tuple[int, int],
+                   e: tuple[int, int], tops: set[int]) -> bool:
+    """A move's part on the rank ``{f, e}`` (``(dim, coef)`` pairs) from loops at or above
+    ``level`` is never a multiple of ``c_e * span_e`` (spans below ``level``) unless no
+    loop over ``f`` lies inside it: ``f`` has at most one such loop (its factor there
+    is 1 or a prime, in any distribution of the chains ending at ``tops``), with no
+    spatial split of ``f`` at or above ``level`` its stride is ``span_f``, and
+    ``0 < c_f * span_f < c_e * span_e`` while every stride of ``e`` is a multiple of
+    ``span_e``."""
+    (fd, cf), (ed, ce) = f, e
+    nl = len(spec.levels)
+    above = _prod(pt.factor(m, TEMPORAL, fd) for m in set(range(level, nl)) | tops)
+    if len(_primes(above)) > 1:
+        return False
+    if any(pt.factor(m, s, fd) > 1 for m in range(level, nl) for s in (SPATIAL_X, SPATIAL_Y)):
+        return False
+    spans = spans_upto(spec, pt, level - 1)
+    return cf * spans[fd] < ce * spans[ed]
+
+
+def _no_zero_move(spec: TilingSpec, pt: TilePoint, level: int, space: int,
+                  tops: set[int], skip: int | None) -> bool:
+    """No temporal move of loops at or above ``level`` (other than the first, when that
+    ignores the tensor) is zero on every rank of tensor ``space``: each rank but
+    ``skip`` (known non-zero wherever a loop over it lies inside) is non-zero wherever
+    a loop over it lies inside — the first loop that moves the tile lies inside every
+    later one.  A rank qualifies when at most one of its dimensions has loops at or
+    above ``level`` (in any distribution of the chains ending at ``tops``): a move over
+    it exceeds the strides inside it, any other move is minus them; or when it has two
+    dimensions and :func:`_residue_apart` holds one way round."""
+    ds = spec.spaces[space]
+    if any(c < 0 for rank in ds.projection for _, c in rank):
+        return False
+    nl = len(spec.levels)
+    levels = set(range(level, nl)) | tops
+    for ri, rank in enumerate(ds.projection):
+        if ri == skip:
+            continue
+        terms = [(d, c) for d, c in rank if c]
+        moving = [(d, c) for d, c in terms
+                  if _prod(pt.factor(m, TEMPORAL, d) for m in levels) > 1]
+        if len(moving) <= 1:
+            continue
+        if len(terms) == 2 and (_residue_apart(spec, pt, level, terms[0], terms[1], tops)
+                                or _residue_apart(spec, pt, level, terms[1], terms[0], tops)):
+            continue
+        return False
+    return True
 
 
 def groups(spec: TilingSpec, pt: TilePoint, lo: int, hi: int, space: int) -> int:

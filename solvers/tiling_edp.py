@@ -45,7 +45,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from loomc.solvers.tiling_spec import TilePoint
+from loomc.solvers.tiling_spec import TEMPORAL, TilePoint
 from ortools.sat.python import cp_model
 
 #: ties within this relative margin count as "not better"
@@ -110,7 +110,8 @@ def feasible_cycles(light, clock, c: int, seconds: float) -> bool:
 def prove_by_cycles(model, light, clock, min_cycles: int,
                     best: Callable[[], tuple[TilePoint | None, float | None]],
                     consider: Callable[..., None],
-                    log: Callable[[str], None] | None = None, hmodel=None) -> EdpProof:
+                    log: Callable[[str], None] | None = None, hmodel=None,
+                    hlite=None) -> EdpProof:
     """Close every cycle class of ``model`` against the incumbent ``best()`` (see the module
     docstring).  ``consider(point, vals, forbid=True)`` evaluates a bound solution exactly,
     updates the incumbent and, if ``forbid``, forbids the point in ``model`` (``vals``: its
@@ -155,7 +156,7 @@ def prove_by_cycles(model, light, clock, min_cycles: int,
         done, lb = False, 0
         if hmodel is not None:
             done, lb = _close_class_hoisted(model, hmodel, clock, c, best, offer,
-                                            class_limit)
+                                            class_limit, hlite)
         if not done:
             done, lb2 = _close_class(model, clock, c, best, offer, class_limit)
             lb = max(lb, lb2)
@@ -242,16 +243,10 @@ def _solve_class(m, energy, cycles, clock, c: int, limit: int, minimise: bool = 
     return clock.solve(work, clock.left())
 
 
-def _preimage(model, h: TilePoint):
-    """Constraints (on a clone of ``model.m``) keeping only mappings ``pt`` with
-    ``hoisted(pt) == h``, or a superset: every level outside the pass-through chains and
-    their upper levels is ``h``'s, every spatial factor and keep flag is ``h``'s, and the
-    temporal factors of each chain (with its upper level) multiply to ``h``'s."""
-    from loomc.solvers.tiling import _vp
-    from loomc.solvers.tiling_spec import TEMPORAL
+def _chains(spec) -> tuple[dict[int, list[int]], set[int]]:
+    """``({upper level: its pass-through chain}, every level of the chains and uppers)``."""
     from loomc.solvers.tiling_symmetry import transparent_levels
 
-    spec = model.spec
     chain = set(transparent_levels(spec))
     tops: dict[int, list[int]] = {}
     for lv in sorted(chain):
@@ -259,35 +254,103 @@ def _preimage(model, h: TilePoint):
         while top in chain:
             top += 1
         tops.setdefault(top, []).append(lv)
-    free = {lv for lvs in tops.values() for lv in lvs} | set(tops)
+    return tops, {lv for lvs in tops.values() for lv in lvs} | set(tops)
+
+
+def _preimage_columns(model, work, h: TilePoint) -> tuple[list, list[int]]:
+    """The variables of ``work`` (a clone of ``model.m``) that pin a mapping's hoisted
+    form, and their values for ``h``: every factor outside the chains and their upper
+    levels, each chain's temporal exponents summed with its upper level's, the keep
+    flags.  (Loop orders outside the chains are left out.)"""
+    from loomc.solvers.tiling import _vp
+
+    tops, free = _chains(model.spec)
+    cols, vals = [], []
+    for (lv, s, d, p), v in model.e.items():
+        if s == TEMPORAL and lv in free:
+            continue
+        cols.append(work.GetIntVarFromProtoIndex(v.Index()))
+        vals.append(_vp(h.factor(lv, s, d), p))
+    for top, lvs in tops.items():
+        for d in range(model.nd):
+            for p in model.primes[d]:
+                cols.append(sum(work.GetIntVarFromProtoIndex(model.e[lv, TEMPORAL, d, p].Index())
+                                for lv in lvs + [top]))
+                vals.append(_vp(h.factor(top, TEMPORAL, d), p))
+    for lv in range(model.nl):
+        for k in range(model.nk):
+            cols.append(work.GetBoolVarFromProtoIndex(model.keep[lv, k].Index()))
+            vals.append(int(h.keep[lv][k]))
+    return cols, vals
+
+
+def _preimage(model, h: TilePoint):
+    """Constraints (on a clone of ``model.m``) keeping only mappings ``pt`` with
+    ``hoisted(pt) == h``, or a superset: every level outside the pass-through chains and
+    their upper levels is ``h``'s, every spatial factor and keep flag is ``h``'s, and the
+    temporal factors of each chain (with its upper level) multiply to ``h``'s."""
+    _, free = _chains(model.spec)
 
     def extra(work) -> None:
-        def var(v):
-            return work.GetIntVarFromProtoIndex(v.Index())
-
-        def lit(v):
-            return work.GetBoolVarFromProtoIndex(v.Index())
-
-        for (lv, s, d, p), v in model.e.items():
-            if s == TEMPORAL and lv in free:
-                continue
-            work.Add(var(v) == _vp(h.factor(lv, s, d), p))
-        for top, lvs in tops.items():
-            for d in range(model.nd):
-                for p in model.primes[d]:
-                    work.Add(sum(var(model.e[lv, TEMPORAL, d, p]) for lv in lvs + [top])
-                             == _vp(h.factor(top, TEMPORAL, d), p))
+        cols, vals = _preimage_columns(model, work, h)
+        for col, val in zip(cols, vals, strict=True):
+            work.Add(col == val)
         for lv in range(model.nl):
-            for k in range(model.nk):
-                work.Add(lit(model.keep[lv, k]) == int(h.keep[lv][k]))
             if lv in free:
                 continue
             pos = {d: i for i, d in enumerate(h.order[lv])}
             for a in range(model.nd):
                 for b in range(a + 1, model.nd):
                     if h.factor(lv, TEMPORAL, a) > 1 and h.factor(lv, TEMPORAL, b) > 1:
-                        work.Add(lit(model.before[lv, a, b]) == int(pos[a] < pos[b]))
+                        before = work.GetBoolVarFromProtoIndex(model.before[lv, a, b].Index())
+                        work.Add(before == int(pos[a] < pos[b]))
     return extra
+
+
+def _preimages(model, hs: list[TilePoint]):
+    """Constraints keeping only mappings in the pre-image of one of ``hs``, or a superset
+    (:func:`_preimage`'s columns as one table, loop orders free)."""
+
+    def extra(work) -> None:
+        rows = []
+        cols: list = []
+        for h in hs:
+            cols, vals = _preimage_columns(model, work, h)
+            rows.append(vals)
+        fixed = [i for i in range(len(cols)) if len({r[i] for r in rows}) == 1]
+        for i in fixed:
+            work.Add(cols[i] == rows[0][i])
+        vary = [i for i in range(len(cols)) if i not in set(fixed)]
+        if not vary:
+            return
+        aux = []
+        for i in vary:
+            col = cols[i]
+            if isinstance(col, cp_model.IntVar):
+                aux.append(col)
+                continue
+            v = work.NewIntVar(0, max(r[i] for r in rows), "")
+            work.Add(v == col)
+            aux.append(v)
+        work.AddAllowedAssignments(aux, sorted({tuple(r[i] for i in vary) for r in rows}))
+    return extra
+
+
+#: relaxed mappings whose pre-images one solve tries to rule out together (conv1's
+#: final class: 16 pre-images ruled out in 0.16-0.43 deterministic units, one at a time
+#: about 0.06 each)
+PREIMAGE_BATCH = 16
+
+
+def _rule_out(model, clock, c: int, hs: list[TilePoint], limit: int) -> bool:
+    """True when no mapping in the pre-images of ``hs`` has a plain bound under
+    ``limit`` (one feasibility solve over their union)."""
+    pen = model.metric_vars["energy"]
+    work = _class_work(model, pen, model.cycles, c, _preimages(model, hs))
+    work.Add(work.GetIntVarFromProtoIndex(pen.Index()) <= limit)
+    work.ClearObjective()
+    _, st = clock.solve(work, clock.left())
+    return st == cp_model.INFEASIBLE
 
 
 class _Solutions(cp_model.CpSolverSolutionCallback):
@@ -349,7 +412,9 @@ def _close_preimage(model, clock, c: int, h: TilePoint, best, offer, class_limit
     if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return False
     pt = model.decode(s)
-    offer(pt, int(s.Value(pen)), c)
+    # evaluated: kept out of this clone only (forbidding it in ``model`` would grow every
+    # later clone of the class)
+    offer(pt, int(s.Value(pen)), c, False)
     model.forbid(pt, into=work)
     complete, found = _enumerate(clock, work, model, pen, class_limit(c, best()[1]),
                                  MAX_PREIMAGE)
@@ -364,55 +429,94 @@ MAX_RELAXED = 256
 
 
 def _close_class_hoisted(model, hmodel, clock, c: int, best, offer,
-                         class_limit) -> tuple[bool, int]:
+                         class_limit, hlite=None) -> tuple[bool, int]:
     """Close class ``c`` on the hoisted relaxation (:func:`tiling_symmetry.hoisted_bound`):
     its bound of ``hoisted(pt)`` never exceeds the plain bound of ``pt``, so a class the
     relaxation rules out holds no better mapping.
 
     Two steps.  A minimising solve gives the class's lower bound and its least relaxed
     mapping, whose pre-image holds the likeliest improvement of the incumbent (a
-    tighter limit shrinks what follows).  Then *one* search enumerates every other
-    relaxed mapping under the class limit; each is evaluated, least bound first, and
-    its pre-image closed, unless an improved incumbent has put it above the limit.
-    If that enumeration is incomplete (budget or :data:`MAX_RELAXED`), the class stays
-    open: the mappings it listed are only evaluated, and forbidden in ``model`` so that
-    the plain lazy enumeration which takes over does not find them again.
+    tighter limit shrinks what follows).  Given ``hlite``, the relaxation without the
+    pre-image floor on window fills, that solve runs there instead (a weaker bound,
+    found faster) and its mapping is only evaluated.
+    Then *one* search enumerates every other relaxed mapping under the class limit;
+    each is evaluated, least bound first, and its pre-image closed, unless an improved
+    incumbent has put it above the limit.
+    If that enumeration is incomplete (budget or :data:`MAX_RELAXED`), the mappings it
+    listed are evaluated; when that improves the incumbent, the lower limit may leave
+    few enough to list, so the enumeration runs again, else the class stays open.
+    Nothing is forbidden in ``model`` itself: every pre-image clones it, and each
+    forbidden mapping adds variables to every later clone (conv1: 256 of them made
+    each pre-image solve several times slower).  The plain lazy enumeration that may
+    take over can meet an evaluated mapping again; that costs one evaluation.
     This replaces a minimise-forbid-resolve loop in which every step searched the
     class's whole tree again: res4a_branch2b's class from its best mapping took 2.7
     deterministic units of enumeration where the loop's solves after the first took
     4.5, and the layer is now proven within 60 s."""
     energy = hmodel.metric_vars["energy"]
+    first = hlite if hlite is not None else hmodel
     _, inc = best()
     limit = class_limit(c, inc)
-    s, st = _solve_class(hmodel, energy, hmodel.cycles, clock, c, limit)
+    s, st = _solve_class(first, first.metric_vars["energy"], first.cycles, clock, c, limit)
     if st == cp_model.INFEASIBLE:
         return True, limit + 1
     lb = min(limit + 1, int(math.floor(s.BestObjectiveBound())))
-    done: set[tuple] = set()
+    done: set[tuple] = set()  # pre-images closed
+    offered: set[tuple] = set()  # relaxed mappings evaluated
 
     def close(h: TilePoint, e_units: int) -> bool:
         done.add(h.key())
-        offer(h, e_units, c)
+        if h.key() not in offered:
+            offered.add(h.key())
+            offer(h, e_units, c, False)
         return _close_preimage(model, clock, c, h, best, offer, class_limit)
 
-    if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or \
-            not close(hmodel.decode(s), int(s.Value(energy))):
+    if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return False, lb
-    _, inc = best()
-    limit = class_limit(c, inc)
-    if limit < lb:
-        return True, lb
-    if clock.left() <= 0:
-        return False, lb
-    work = _class_work(hmodel, energy, hmodel.cycles, c)
-    complete, found = _enumerate(clock, work, hmodel, energy, limit, MAX_RELAXED)
-    for e_units, h in found.by_bound():
-        if h.key() in done or e_units > class_limit(c, best()[1]):
-            continue
-        if not complete:
-            # the class stays open; its relaxed mappings may still improve the incumbent
-            offer(h, e_units, c)
-        elif not close(h, e_units):
+    h0, e0 = first.decode(s), int(s.Value(first.metric_vars["energy"]))
+    if first is hmodel:
+        if not close(h0, e0):
             return False, lb
-    return complete, lb
+    else:
+        # without the floor the least relaxed mapping may be one the floor lifts (conv1:
+        # a pre-image of 752 members under the limit): evaluate it alone; the enumeration
+        # below closes its pre-image if the floor leaves it under the limit
+        offered.add(h0.key())
+        offer(h0, e0, c, False)
+    while True:
+        _, inc = best()
+        limit = class_limit(c, inc)
+        if limit < lb:
+            return True, lb
+        if clock.left() <= 0:
+            return False, lb
+        work = _class_work(hmodel, energy, hmodel.cycles, c)
+        complete, found = _enumerate(clock, work, hmodel, energy, limit, MAX_RELAXED)
+        if complete:
+            pending = [(e, h) for e, h in found.by_bound() if h.key() not in done]
+            for i in range(0, len(pending), PREIMAGE_BATCH):
+                batch = [(e, h) for e, h in pending[i:i + PREIMAGE_BATCH]
+                         if e <= class_limit(c, best()[1])]
+                if not batch:
+                    continue
+                if clock.left() <= 0:
+                    return False, lb
+                # most pre-images hold nothing under the limit: rule a batch out at once
+                if len(batch) > 1 and _rule_out(model, clock, c, [h for _, h in batch],
+                                                class_limit(c, best()[1])):
+                    done.update(h.key() for _, h in batch)
+                    continue
+                for e_units, h in batch:
+                    if e_units <= class_limit(c, best()[1]) and not close(h, e_units):
+                        return False, lb
+            return True, lb
+        # too many (or the budget ended): evaluate what was listed; a better incumbent
+        # lowers the limit, and the list under it may then be complete
+        for e_units, h in found.by_bound():
+            if h.key() in done or h.key() in offered or e_units > class_limit(c, best()[1]):
+                continue
+            offered.add(h.key())
+            offer(h, e_units, c, False)
+        if best()[1] >= inc:
+            return False, lb
 

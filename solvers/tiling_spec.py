@@ -172,3 +172,10 @@ class TilePoint:
             nonunit = tuple(d for d in self.order[lv] if t and t[d] > 1)
             parts.append((tuple(sorted((s, v) for s, v in fs.items())), nonunit, self.keep[lv]))
         return tuple(parts)
+
+
+def spatial_rank(spec: TilingSpec, level: int, d: int) -> tuple[int, int]:
+    """Sort key of dimension ``d`` among ``level``'s spatial loops, innermost first: the
+    level's spatial permutation rule, then dimension order."""
+    perm = spec.rules[level].spatial_permutation
+    return (perm.index(d), d) if d in perm else (len(spec.bounds), d)

@@ -146,8 +146,8 @@ def hoisted(spec: TilingSpec, pt: TilePoint) -> TilePoint:
 def hoisted_bound(spec: TilingSpec, pt: TilePoint) -> float:
     """The hoisted relaxation's energy bound of ``pt``: the closed-form bound of
     ``hoisted(pt)`` with window fills below pass-through levels relaxed.  Never above the
-    plain bound of ``pt`` (hence never above the evaluator), so the EDP proof may close a
-    cycle class on mappings with empty pass-through levels (``tiling_edp``).
+    evaluator's energy of ``pt``, so the EDP proof may close a cycle class on mappings
+    with empty pass-through levels (``tiling_edp``).
 
     Why it is sound, term by term (same cycles, spatial factors, keep flags and kept
     tiles: hoisting only moves temporal loops from pass-through levels, which keep
@@ -163,7 +163,10 @@ def hoisted_bound(spec: TilingSpec, pt: TilePoint) -> float:
       (or the window union) for the first moving loop with the *least prime factor* of its
       bound (``pt``'s first loop is the same dimension with a divisor > 1 of that bound,
       and the union grows with the bound), times the loops without windows outside it
-      (as above), and no window loop outside it (``pt``'s bound counts them or not);
+      (as above), and no window loop outside it (``pt``'s bound counts them or not) —
+      raised to :func:`loomc.solvers.tiling_cost.relaxed_window_fills` where that floor
+      holds: it is argued on Timeloop's counts for every mapping of the pre-image, so it
+      stays under ``pt``'s exact fills, though it may exceed ``pt``'s plain bound;
     * the traffic floors and ``ceil`` to vector accesses are monotone.
     """
     from loomc.solvers.tiling_cost import evaluate_closed_form

@@ -55,6 +55,7 @@ from loomc.solvers.tiling_spec import (
     SpaceSpec,
     TilePoint,
     TilingSpec,
+    spatial_rank,
 )
 from loomc.timeloop.mapping import LevelMapping, Mapping, MappingError, resolve_target
 from loomc.timeloop.model import Evaluator, ModelResult
@@ -234,10 +235,8 @@ def point_to_mapping(tspec: TilingSpec, pt: TilePoint) -> Mapping:
         fy = [pt.factor(li, SPATIAL_Y, d) for d in range(nd)]
         s = tuple(a * b for a, b in zip(fx, fy, strict=True))
         # within each axis, loops follow the spatial permutation constraint (if any)
-        sperm = tspec.rules[li].spatial_permutation
-
-        def rank(d: int, sperm: tuple[int, ...] = sperm) -> tuple[int, int]:
-            return (sperm.index(d), d) if d in sperm else (nd, d)
+        def rank(d: int, li: int = li) -> tuple[int, int]:
+            return spatial_rank(tspec, li, d)
 
         xs = sorted((d for d in range(nd) if fx[d] > 1), key=rank)
         ys = sorted((d for d in range(nd) if fy[d] > 1 and d not in xs), key=rank)
