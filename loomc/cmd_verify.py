@@ -8,14 +8,17 @@ Two forms:
 * tiling: ``loomc verify ARCH PROB MAP.yaml [ERT ART]`` (Timeloop YAML, merged
   in order), which also prints the mapping's evaluation.
 
-Each violation is printed on stdout as ``[CLASS] sw=… hw=…: reason``; exit 1
-if there is any, 0 otherwise.  ``--prove-optimal [--budget S]`` then asks
-whether a cheaper mapping exists (:mod:`loomc.verify.optimality`).
+Each violation is printed on stdout as ``[CLASS] sw=… hw=…: reason`` (with
+``--json``: one JSON object with the violations, the evaluation and the
+optimality verdict); exit 1 if there is any, 0 otherwise.
+``--prove-optimal [--budget S]`` then asks whether a cheaper mapping exists
+(:mod:`loomc.verify.optimality`).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -37,7 +40,17 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--budget", type=float, default=60.0, metavar="S",
                     help="solver budget for --prove-optimal (seconds)")
     ap.add_argument("-o", "--output", help="where --prove-optimal writes a better mapping")
+    ap.add_argument("--json", action="store_true",
+                    help="print the verdict (violations, evaluation, optimality) as JSON")
     return ap
+
+
+def _report(args: argparse.Namespace, report: dict, lines: list[str]) -> None:
+    """Print the verdict: ``lines`` for people, ``report`` as JSON with ``--json``."""
+    if args.json:
+        print(json.dumps(report, indent=1))
+    else:
+        print("\n".join(lines))
 
 
 def _pnr(args: argparse.Namespace) -> int:
@@ -48,19 +61,22 @@ def _pnr(args: argparse.Namespace) -> int:
                          exit_code=ExitCode.USAGE)
     result = verify_pnr_files(args.adg, args.dfgs, args.mapping, config_path=args.config,
                               addr_path=args.addr_h, configured_path=args.configured)
-    for v in result.violations:
-        print(v.one_line())
-    print(f"{'VALID' if result.ok else 'INVALID'}: {result.dfg_name} on {result.adg_name}, "
-          f"{len(result.violations)} violation(s), checked {' '.join(result.checked)}")
-    if not result.ok:
-        return int(ExitCode.RULE_VIOLATION)
-    if args.prove_optimal:
+    lines = [v.one_line() for v in result.violations]
+    lines.append(f"{'VALID' if result.ok else 'INVALID'}: {result.dfg_name} on "
+                 f"{result.adg_name}, {len(result.violations)} violation(s), checked "
+                 f"{' '.join(result.checked)}")
+    report = {"form": "place-and-route", "valid": result.ok, "dfg": result.dfg_name,
+              "adg": result.adg_name, "checked": list(result.checked),
+              "violations": [v.as_dict() for v in result.violations]}
+    if result.ok and args.prove_optimal:
         from loomc.verify.optimality import prove_pnr_files
 
         verdict = prove_pnr_files(args.adg, args.dfgs, args.mapping, budget=args.budget,
                                   output=Path(args.output) if args.output else None)
-        print(verdict.line())
-    return int(ExitCode.OK)
+        lines.append(verdict.line())
+        report["optimality"] = verdict.as_dict()
+    _report(args, report, lines)
+    return int(ExitCode.OK if result.ok else ExitCode.RULE_VIOLATION)
 
 
 def _tiling(args: argparse.Namespace) -> int:
@@ -76,21 +92,27 @@ def _tiling(args: argparse.Namespace) -> int:
     spec = load_spec(inputs, search_dirs=dirs)
     mapping = load_mapping(inputs, spec)
     result = check_tiling(spec, mapping)
-    for v in result.violations:
-        print(v.one_line())
+    lines = [v.one_line() for v in result.violations]
+    report = {"form": "tiling", "valid": result.ok,
+              "violations": [v.as_dict() for v in result.violations]}
     if not result.ok:
-        print(f"INVALID: {len(result.violations)} violation(s)")
+        lines.append(f"INVALID: {len(result.violations)} violation(s)")
+        _report(args, report, lines)
         return int(ExitCode.RULE_VIOLATION)
     ev = evaluate(spec, mapping, check=False)
-    print(f"VALID: Computes: {ev.computes}  Cycles: {ev.cycles}  "
-          f"Energy: {ev.energy / 1e6:.2f} uJ ({ev.energy_per_compute:.2f} fJ/compute)")
+    lines.append(f"VALID: Computes: {ev.computes}  Cycles: {ev.cycles}  "
+                 f"Energy: {ev.energy / 1e6:.2f} uJ ({ev.energy_per_compute:.2f} fJ/compute)")
+    report["evaluation"] = {"computes": ev.computes, "cycles": ev.cycles,
+                            "energy_pJ": ev.energy}
     if args.prove_optimal:
         from loomc.verify.optimality import prove_tiling
 
         verdict = prove_tiling(spec, mapping, budget=args.budget,
                                options=parse_mapper_options(mapper_node),
                                output=Path(args.output) if args.output else None)
-        print(verdict.line())
+        lines.append(verdict.line())
+        report["optimality"] = verdict.as_dict()
+    _report(args, report, lines)
     return int(ExitCode.OK)
 
 

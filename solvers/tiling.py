@@ -167,7 +167,9 @@ class TilingResult:
     wall_time: float
     conflict: tuple[str, ...] = ()
     bound_violations: int = 0
-    history: tuple[tuple[float, tuple[float, ...]], ...] = field(default=(), compare=False)
+    #: improvements of the incumbent: (exact evaluations so far, wall seconds, metrics)
+    history: tuple[tuple[int, float, tuple[float, ...]], ...] = field(default=(),
+                                                                    compare=False)
 
 
 class TilingModel:
@@ -1539,7 +1541,7 @@ def optimize(spec: TilingSpec, evaluate: Callable[[TilePoint], tuple[float, ...]
                         break
             if state.best_m is None or _lex_less(exact, state.best_m):
                 state.best, state.best_m = point, tuple(exact)
-                state.history.append((time.monotonic() - t0, state.best_m))
+                state.history.append((state.evaluated, time.monotonic() - t0, state.best_m))
                 state.stall = 0
             else:
                 state.stall += 1
@@ -1551,8 +1553,7 @@ def optimize(spec: TilingSpec, evaluate: Callable[[TilePoint], tuple[float, ...]
             _require_improvement(model, names, state.best_m)
 
     if opts.log:
-        opts.log(f"phase: model built, {clock.left():.1f} s left, wall "
-                 f"{time.monotonic() - t0:.1f} s")
+        opts.log(f"phase: model built, {clock.left():.1f} s left")
     # (2) guided search for a good first incumbent, starting from the light solution
     if first_hint is not None:
         if not _complete_hint(model, first_hint, clock):
@@ -1584,12 +1585,10 @@ def optimize(spec: TilingSpec, evaluate: Callable[[TilePoint], tuple[float, ...]
             consider(pt, [], True)
 
     if opts.log:
-        opts.log(f"phase: guided search done, {clock.left():.1f} s left, wall "
-                 f"{time.monotonic() - t0:.1f} s")
+        opts.log(f"phase: guided search done, {clock.left():.1f} s left")
     polish_incumbent()
     if opts.log:
-        opts.log(f"phase: polished, {clock.left():.1f} s left, wall "
-                 f"{time.monotonic() - t0:.1f} s")
+        opts.log(f"phase: polished, {clock.left():.1f} s left")
 
     # (3) the bound loop
     status = "UNKNOWN"

@@ -3,10 +3,9 @@
 spec-mapper-output.md "Output Files": ``<base>.config.bin``, ``<base>_addr.h``,
 ``<base>.map.json``, ``<base>.map.txt``, ``<base>.fabric.mlir`` and
 ``<base>.viz.html``.  Everything is rendered in memory first (a mapping the
-fabric cannot hold fails here, before any file exists), written into a fresh
-temporary directory next to the target, then moved into place; if anything
-fails, what was already moved is removed again, so a failed run never leaves
-a mix of new and old files.  A failed mapping writes only the diagnostic
+fabric cannot hold fails here, before any file exists), then written all or
+nothing by :func:`loomc.files.commit_files`, so a failed run never leaves a
+mix of new and old files.  A failed mapping writes only the diagnostic
 ``map.json`` and removes stale outputs of the same base.
 
 All files are deterministic: no timestamps, no wall times (those belong on
@@ -15,16 +14,13 @@ stdout), sorted ids.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Mapping as MappingABC
 from pathlib import Path
 
 import networkx as nx
 
 from loomc.configmem import describe_image
-from loomc.diagnostics import ExitCode, LoomcError, SourceLocation
+from loomc.files import commit_files, write_error
 from loomc.mapper.config_image import addr_header, config_bin, config_image, footprint
 from loomc.mapper.configure import (
     configure_parsed,
@@ -47,44 +43,10 @@ def output_paths(base: Path) -> dict[str, Path]:
     return {s: base.with_name(base.name + s) for s in SUFFIXES}
 
 
-def _fail(path: Path, err: OSError) -> LoomcError:
-    reason = err.strerror or str(err)
-    return LoomcError(f"cannot write output: {reason}", loc=SourceLocation(str(path)),
-                      exit_code=ExitCode.OUTPUT_ERROR)
-
-
 def _commit(base: Path, contents: dict[str, bytes]) -> list[Path]:
-    """Write ``contents`` (suffix -> bytes) atomically next to ``base``."""
+    """Write ``contents`` (suffix -> bytes) all or nothing next to ``base``."""
     targets = output_paths(base)
-    parent = targets[SUFFIXES[0]].parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{Path(base).name}.", dir=parent))
-    except OSError as err:
-        raise _fail(parent, err) from None
-    moved: list[Path] = []
-    try:
-        staged = {}
-        for suffix, data in contents.items():
-            path = tmp / targets[suffix].name
-            try:
-                path.write_bytes(data)
-            except OSError as err:
-                raise _fail(targets[suffix], err) from None
-            staged[suffix] = path
-        for suffix, path in staged.items():
-            try:
-                os.replace(path, targets[suffix])
-            except OSError as err:
-                raise _fail(targets[suffix], err) from None
-            moved.append(targets[suffix])
-    except BaseException:
-        for path in moved:
-            path.unlink(missing_ok=True)
-        raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return [targets[s] for s in SUFFIXES if s in contents]
+    return commit_files({targets[s]: contents[s] for s in SUFFIXES if s in contents})
 
 
 def render_outputs(base: Path, mapping: Mapping, dfg: nx.MultiDiGraph, adg: nx.MultiDiGraph,
@@ -136,7 +98,7 @@ def write_failure(base: Path, mapping: Mapping, dfg: nx.MultiDiGraph | None = No
         try:
             path.unlink(missing_ok=True)
         except OSError as err:
-            raise _fail(path, err) from None
+            raise write_error(path, err) from None
     del adg
     return written
 

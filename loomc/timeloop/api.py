@@ -30,12 +30,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from loomc.timeloop.cmd_tile import split_mapper, write_outputs
-from loomc.timeloop.emit_map import map_text, map_yaml
+from loomc.timeloop.cmd_tile import split_mapper
+from loomc.timeloop.emit_map import map_yaml
 from loomc.timeloop.emit_stats import stats_text
 from loomc.timeloop.mapper import MapperResult, parse_mapper_options, run_mapper
 from loomc.timeloop.mapping import Mapping, check_mapping
 from loomc.timeloop.model import ModelResult, evaluate
+from loomc.timeloop.outputs import write_mapper, write_model
 from loomc.timeloop.spec import Spec, load_mapping, load_spec
 from loomc.timeloop.yamlio import Inputs, load_inputs
 
@@ -170,7 +171,7 @@ def call_mapper(spec: Specification, output_dir: str | Path | None = None,
         opts = replace(opts, **overrides)
     res = run_mapper(parsed, opts)
     if output_dir is not None:
-        write_outputs(parsed, res, Path(output_dir), opts.out_prefix)
+        write_mapper(parsed, res, Path(output_dir), opts.out_prefix)
     return MapperRun(parsed, res)
 
 
@@ -181,11 +182,7 @@ def call_model(spec: Specification, output_dir: str | Path | None = None) -> Mod
     check_mapping(parsed.problem, parsed.arch, mapping)
     result = evaluate(parsed, mapping, check=False)
     if output_dir is not None:
-        out = Path(output_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "timeloop-model.stats.txt").write_text(stats_text(parsed, result))
-        (out / "timeloop-model.map.txt").write_text(map_text(parsed, result))
-        (out / "timeloop-model.map.yaml").write_text(map_yaml(parsed, mapping))
+        write_model(parsed, mapping, result, Path(output_dir), "timeloop-model")
     return result
 
 

@@ -6,23 +6,24 @@ separate ``arch prob map`` files work.  Energy comes from an ``ERT`` section;
 when none is given, ``*ERT.yaml`` / ``*ART.yaml`` next to the input files are
 used, and without any ERT energies are 0 (a note says so on stderr).
 
-Writes ``DIR/<prefix>.stats.txt``, ``.map.txt`` and ``.map.yaml`` and prints
-the summary (computes, cycles, energy) on stdout.
+Writes ``DIR/<prefix>.stats.txt``, ``.map.txt`` and ``.map.yaml`` (all or
+nothing) and prints the summary (computes, cycles, energy) on stdout, or with
+``--json`` the same totals and the files written as JSON.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from loomc.diagnostics import ExitCode, LoomcError, SourceLocation
+from loomc.diagnostics import ExitCode
 from loomc.timeloop.constraints import check_constraints
-from loomc.timeloop.emit_map import map_text, map_yaml
-from loomc.timeloop.emit_stats import stats_text
 from loomc.timeloop.mapping import check_mapping
 from loomc.timeloop.model import evaluate
+from loomc.timeloop.outputs import write_model
 from loomc.timeloop.spec import load_mapping, load_spec
 from loomc.timeloop.yamlio import load_inputs
 
@@ -35,6 +36,8 @@ def main(argv: Sequence[str]) -> int:
     ap.add_argument("--prefix", default="timeloop-model", help="output file prefix")
     ap.add_argument("--check-constraints", action="store_true",
                     help="also refuse mappings that break architecture/mapspace constraints")
+    ap.add_argument("--json", action="store_true",
+                    help="print the totals and the files written as JSON on stdout")
     args = ap.parse_args(list(argv))
 
     inputs = load_inputs(args.inputs)
@@ -50,16 +53,13 @@ def main(argv: Sequence[str]) -> int:
               file=sys.stderr)
     result = evaluate(spec, mapping, check=False)
 
-    out = Path(args.output_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / f"{args.prefix}.stats.txt").write_text(stats_text(spec, result))
-        (out / f"{args.prefix}.map.txt").write_text(map_text(spec, result))
-        (out / f"{args.prefix}.map.yaml").write_text(map_yaml(spec, mapping))
-    except OSError as exc:
-        raise LoomcError(f"cannot write outputs: {exc.strerror}",
-                         loc=SourceLocation(str(out)), code="TL_IO",
-                         exit_code=ExitCode.OUTPUT_ERROR) from None
+    written = write_model(spec, mapping, result, Path(args.output_dir), args.prefix)
+    if args.json:
+        print(json.dumps({"computes": result.computes, "cycles": result.cycles,
+                          "energy_pJ": result.energy,
+                          "energy_per_compute_fJ": result.energy_per_compute,
+                          "files": [str(p) for p in written]}, indent=1))
+        return int(ExitCode.OK)
     print(f"Computes: {result.computes}")
     print(f"Cycles: {result.cycles}")
     print(f"Energy: {result.energy / 1e6:.2f} uJ ({result.energy_per_compute:.2f} fJ/compute)")

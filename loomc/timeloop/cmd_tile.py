@@ -7,10 +7,13 @@ found).  The ``mapper:`` section is read by :mod:`loomc.timeloop.mapper`
 
 Writes ``DIR/<prefix>.map.yaml`` (the best mapping, accepted back by
 ``loomc model`` and Timeloop), ``.map.txt``, ``.stats.txt`` and
-``.solver.json`` (status OPTIMAL/FEASIBLE, objective, bound, gap, time).
-Progress is shown live on a terminal; ``-q`` silences everything but errors.
-When no valid mapping exists the exit code is ``ExitCode.NO_MAPPING`` and the message
-names the constraints that cannot all hold.
+``.solver.json`` (status OPTIMAL/FEASIBLE, objective, bound, gap, evaluations),
+all or nothing (:mod:`loomc.timeloop.outputs`).  The wall time is printed on
+stdout (and in ``--json``), not written, so a seeded run's files are
+byte-identical.  Progress is shown live on a terminal; ``-q`` silences
+everything but errors; ``--json`` prints the record as JSON instead of the
+summary.  When no valid mapping exists the exit code is ``ExitCode.NO_MAPPING``
+and the message names the constraints that cannot all hold.
 """
 
 from __future__ import annotations
@@ -22,9 +25,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from loomc.diagnostics import ExitCode, LoomcError, SourceLocation
-from loomc.timeloop.emit_map import map_text, map_yaml
-from loomc.timeloop.emit_stats import stats_text
+from loomc.diagnostics import ExitCode
 from loomc.timeloop.mapper import (
     ALGORITHMS,
     MapperResult,
@@ -32,7 +33,8 @@ from loomc.timeloop.mapper import (
     parse_mapper_options,
     run_mapper,
 )
-from loomc.timeloop.spec import Spec, load_spec
+from loomc.timeloop.outputs import write_mapper
+from loomc.timeloop.spec import load_spec
 from loomc.timeloop.yamlio import Inputs, load_inputs, section
 
 
@@ -48,22 +50,6 @@ def split_mapper(inputs: Inputs) -> tuple[Inputs, object]:
     rest.data.pop("mapper", None)
     rest.origin.pop("mapper", None)
     return rest, node
-
-
-def write_outputs(spec: Spec, res: MapperResult, out: Path, prefix: str) -> None:
-    """Write map.yaml, map.txt, stats.txt (if a mapping exists) and the solver record."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        if res.mapping is not None and res.result is not None:
-            (out / f"{prefix}.map.yaml").write_text(map_yaml(spec, res.mapping))
-            (out / f"{prefix}.map.txt").write_text(map_text(spec, res.result))
-            (out / f"{prefix}.stats.txt").write_text(stats_text(spec, res.result))
-        (out / f"{prefix}.solver.json").write_text(json.dumps(res.record(), indent=2) + "\n")
-        if res.log:
-            (out / f"{prefix}.log").write_text("\n".join(res.log) + "\n")
-    except OSError as exc:
-        raise LoomcError(f"cannot write outputs: {exc.strerror}", loc=SourceLocation(str(out)),
-                         code="TL_IO", exit_code=ExitCode.OUTPUT_ERROR) from None
 
 
 def main(argv: Sequence[str]) -> int:
@@ -83,7 +69,11 @@ def main(argv: Sequence[str]) -> int:
                     help="CP-SAT on the wall clock (not reproducible; usually better mappings "
                          "in the same time)")
     ap.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    ap.add_argument("--json", action="store_true",
+                    help="print the solver record with wall times and the files written as "
+                         "JSON on stdout (no progress)")
     args = ap.parse_args(list(argv))
+    quiet = args.quiet or args.json
 
     inputs = load_inputs(args.inputs)
     inputs, mapper_node = split_mapper(inputs)
@@ -98,21 +88,24 @@ def main(argv: Sequence[str]) -> int:
         options = replace(options, num_threads=args.threads)
     if args.best_effort:
         options = replace(options, deterministic=False)
-    if args.quiet:
+    if quiet:
         options = replace(options, live_status=False)
     elif sys.stderr.isatty():
         options = replace(options, live_status=True)
     dirs = list(dict.fromkeys(Path(p).resolve().parent for p in args.inputs))
     spec = load_spec(inputs, search_dirs=dirs)
-    if spec.ert_source == "none" and not args.quiet:
+    if spec.ert_source == "none" and not quiet:
         print("loomc: note: no ERT given or found next to the inputs; energies are 0",
               file=sys.stderr)
-    log = None if args.quiet else (lambda line: print(line, file=sys.stderr))
+    log = None if quiet else (lambda line: print(line, file=sys.stderr))
     if not (options.log_stats or options.log_suboptimal or options.diagnostics):
         log = None
     res = run_mapper(spec, options, log=log)
     prefix = args.prefix or options.out_prefix
-    write_outputs(spec, res, Path(args.output_dir), prefix)
+    written = write_mapper(spec, res, Path(args.output_dir), prefix)
+    if args.json:
+        print(json.dumps(summary(res, written), indent=1))
+        return int(ExitCode.OK if res.mapping is not None else ExitCode.NO_MAPPING)
     if res.mapping is None:
         raise no_mapping_error(res, args.inputs[0])
     if not args.quiet:
@@ -126,3 +119,15 @@ def main(argv: Sequence[str]) -> int:
         print(f"Energy: {res.result.energy / 1e6:.2f} uJ "
               f"({res.result.energy_per_compute:.2f} fJ/compute)")
     return int(ExitCode.OK)
+
+
+def summary(res: MapperResult, written: Sequence[Path]) -> dict:
+    """The ``--json`` summary: the solver record with its wall times, the best
+    mapping's totals and the files written."""
+    out = res.record(with_times=True)
+    if res.result is not None:
+        out["cycles"] = res.result.cycles
+        out["energy_pJ"] = res.result.energy
+        out["computes"] = res.result.computes
+    out["files"] = [str(p) for p in written]
+    return out

@@ -316,11 +316,17 @@ class MapperResult:
     conflict: tuple[str, ...] = ()
     diagnostics: tuple[tuple[str, int, str], ...] = ()
     log: tuple[str, ...] = field(default=(), compare=False)
-    history: tuple[tuple[float, tuple[float, ...]], ...] = field(default=(), compare=False)
+    #: improvements of the best mapping: (candidates evaluated so far, wall seconds, metrics)
+    history: tuple[tuple[int, float, tuple[float, ...]], ...] = field(default=(),
+                                                                compare=False)
 
-    def record(self) -> dict[str, Any]:
-        """The solver record (JSON-ready)."""
-        return {
+    def record(self, with_times: bool = False) -> dict[str, Any]:
+        """The solver record (JSON-ready).
+
+        Without ``with_times`` it holds no wall-clock figure, so a reproducible run
+        writes the same bytes every time (the ``.solver.json`` file); the times go to
+        the terminal and to ``--json``."""
+        rec = {
             "algorithm": self.algorithm.replace("_", "-"),
             "optimization_metrics": list(self.metrics),
             "status": self.status,
@@ -328,15 +334,19 @@ class MapperResult:
             else None,
             "bound": dict(zip(self.metrics, self.bound, strict=True)) if self.bound else None,
             "gap": self.gap,
-            "wall_time_s": round(self.wall_time, 3),
             "evaluated": self.evaluated,
             "valid": self.valid,
             "infeasible_because": list(self.conflict),
             "invalid_reasons": [{"reason": r, "count": n, "example": ex}
                                 for r, n, ex in self.diagnostics],
-            "improvements": [{"time_s": round(t, 3), "objective": list(v)}
-                             for t, v in self.history],
+            "improvements": [{"evaluated": n, "objective": list(v)}
+                             for n, _, v in self.history],
         }
+        if with_times:
+            rec["wall_time_s"] = round(self.wall_time, 3)
+            for entry, (_, t, _) in zip(rec["improvements"], self.history, strict=True):
+                entry["time_s"] = round(t, 3)
+        return rec
 
 
 class LiveStatus:

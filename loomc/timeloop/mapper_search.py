@@ -272,7 +272,7 @@ def run_baseline(spec: Spec, tspec: TilingSpec, evaluator: Evaluator, opts: Mapp
         if best_vals is None or vals < best_vals:
             best, best_vals, best_res = mapping, vals, res
             since_best = 0
-            history.append((time.monotonic() - t0, vals))
+            history.append((total, time.monotonic() - t0, vals))
             if opts.log_stats:
                 emit(f"[{valid}] improved: " + " ".join(
                     f"{m}={v:.6g}" for m, v in zip(metrics, vals, strict=True)))

@@ -41,6 +41,18 @@ class Verdict:
     given_all: tuple[float, ...] = ()
     found_all: tuple[float, ...] = ()
 
+    def as_dict(self) -> dict:
+        """JSON form (``loomc verify --json``): the verdict and its numbers."""
+        out = {"verdict": self.kind, "given": self.given, "found": self.found,
+               "bound": self.bound, "gap": self.gap, "written": self.written}
+        if self.metrics:
+            out["metrics"] = list(self.metrics)
+            out["given_all"] = list(self.given_all)
+            out["found_all"] = list(self.found_all)
+        if self.check:
+            out["solver_mapping_violations"] = [v.as_dict() for v in self.check]
+        return out
+
     def line(self) -> str:
         if self.kind == "optimal":
             return "optimal (proved)"

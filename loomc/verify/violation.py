@@ -27,6 +27,11 @@ class Violation:
         hw = self.hw_object or "-"
         return f"[{self.constraint_class}] sw={sw} hw={hw}: {' '.join(self.reason.split())}"
 
+    def as_dict(self) -> dict[str, str]:
+        """JSON form (``loomc verify --json``)."""
+        return {"class": self.constraint_class, "sw": self.sw_object, "hw": self.hw_object,
+                "reason": " ".join(self.reason.split())}
+
 
 def classes(violations: tuple[Violation, ...] | list[Violation]) -> frozenset[str]:
     """The constraint classes present (``C3.6`` counts as ``C3``)."""

@@ -253,7 +253,7 @@ def test_failed_move_leaves_nothing(corpus, tmp_path, monkeypatch):
             raise OSError(28, "No space left on device")
         real(src, dst)
 
-    monkeypatch.setattr("loomc.mapper.outputs.os.replace", flaky)
+    monkeypatch.setattr("loomc.files.os.replace", flaky)
     with pytest.raises(LoomcError) as err:
         write_outputs(tmp_path / "k", mapping, dfg, adg, parsed, "balanced")
     assert err.value.exit_code == ExitCode.OUTPUT_ERROR

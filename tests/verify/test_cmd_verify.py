@@ -156,3 +156,31 @@ def test_hand_written_mapping_without_names_is_checked(written, tmp_path, capsys
     assert run(["verify", "--adg", str(fabric), "--dfgs", str(dfgs), "--mapping",
                 str(hand)]) == ExitCode.OK
     assert capsys.readouterr().out.startswith("VALID: single_addi on addi, 0 violation(s)")
+
+
+def test_json_reports_violations_and_the_verdict(written, tmp_path, capsys):
+    assert run(_args(written) + ["--prove-optimal", "--budget", "5", "--json"]) == ExitCode.OK
+    report = json.loads(capsys.readouterr().out)
+    assert report["valid"] is True and report["violations"] == []
+    assert report["checked"] == ["C1", "C2", "C3", "C4", "C5", "C6"]
+    assert report["optimality"]["verdict"] == "optimal"
+    doc = json.loads(written[2][".map.json"].read_text())
+    edge = sorted(doc["routes"])[0]
+    doc["routes"][edge]["hwPath"] = doc["routes"][edge]["hwPath"][1:]
+    bad = tmp_path / "bad.map.json"
+    bad.write_text(json.dumps(doc))
+    assert run(_args(written, **{"--mapping": bad}) + ["--json"]) == ExitCode.RULE_VIOLATION
+    report = json.loads(capsys.readouterr().out)
+    assert report["valid"] is False and "optimality" not in report
+    assert any(v["class"] == "C3.4" and v["sw"] == edge for v in report["violations"])
+
+
+def test_tiling_json_has_the_evaluation(corpus, capsys):
+    ex = corpus / "timeloop" / "exercises" / "05-mapper-conv1d+oc-3level"
+    ref = ex / "ref-output" / "null"
+    files = [*sorted((ex / "arch").glob("*.yaml")), *sorted((ex / "prob").glob("*.yaml")),
+             ref / "timeloop-mapper.map.yaml", ref / "timeloop-mapper.ERT.yaml"]
+    assert run(["verify", *map(str, files), "--json"]) == ExitCode.OK
+    report = json.loads(capsys.readouterr().out)
+    assert report["form"] == "tiling" and report["valid"] is True
+    assert report["evaluation"]["cycles"] == 1536 and report["evaluation"]["computes"] == 1536
