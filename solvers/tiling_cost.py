@@ -1,6 +1,6 @@
 """Closed-form access counts of one mapping — the formulas the CP-SAT model encodes.
 
-Why a second copy of the counts: the CP-SAT model (:mod:`loomc.solvers.tiling`)
+Why a second copy of the counts: the CP-SAT model (:mod:`loomc.solvers.tiling_model`)
 states these formulas as constraints over decision variables; this module
 computes them for a fixed :class:`TilePoint` in plain Python, so tests can check
 that the solver's objective value for a solution equals this function's value

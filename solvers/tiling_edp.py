@@ -262,7 +262,7 @@ def _preimage_columns(model, work, h: TilePoint) -> tuple[list, list[int]]:
     form, and their values for ``h``: every factor outside the chains and their upper
     levels, each chain's temporal exponents summed with its upper level's, the keep
     flags.  (Loop orders outside the chains are left out.)"""
-    from loomc.solvers.tiling import _vp
+    from loomc.solvers.tiling_model import prime_exponent
 
     tops, free = _chains(model.spec)
     cols, vals = [], []
@@ -270,13 +270,13 @@ def _preimage_columns(model, work, h: TilePoint) -> tuple[list, list[int]]:
         if s == TEMPORAL and lv in free:
             continue
         cols.append(work.GetIntVarFromProtoIndex(v.Index()))
-        vals.append(_vp(h.factor(lv, s, d), p))
+        vals.append(prime_exponent(h.factor(lv, s, d), p))
     for top, lvs in tops.items():
         for d in range(model.nd):
             for p in model.primes[d]:
                 cols.append(sum(work.GetIntVarFromProtoIndex(model.e[lv, TEMPORAL, d, p].Index())
                                 for lv in lvs + [top]))
-                vals.append(_vp(h.factor(top, TEMPORAL, d), p))
+                vals.append(prime_exponent(h.factor(top, TEMPORAL, d), p))
     for lv in range(model.nl):
         for k in range(model.nk):
             cols.append(work.GetBoolVarFromProtoIndex(model.keep[lv, k].Index()))

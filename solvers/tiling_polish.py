@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from loomc.solvers.tiling import prime_factors
+from loomc.solvers.tiling_model import prime_factors
 from loomc.solvers.tiling_spec import SPATIAL_X, SPATIAL_Y, TEMPORAL, TilePoint, TilingSpec
 
 

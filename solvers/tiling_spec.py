@@ -1,6 +1,6 @@
 """Plain data for the tiling optimizer: what may be chosen, and one chosen point.
 
-The CP-SAT formulation (:mod:`loomc.solvers.tiling`) and the closed-form cost
+The CP-SAT formulation (:mod:`loomc.solvers.tiling_model`) and the closed-form cost
 model (:mod:`loomc.solvers.tiling_cost`) work on these objects only; they never
 read YAML.  ``loomc.timeloop.mapper`` builds a :class:`TilingSpec` from the
 parsed Timeloop problem, architecture, ERT and constraints, and turns a

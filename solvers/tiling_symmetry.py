@@ -27,7 +27,7 @@ separate solution to rule out); the canonical one pushes loops up:
 temporal loops or the upper level's); :func:`canonical` maps any point to its
 canonical twin (used by the tests, which check that the exact evaluator gives
 both the same value).  The constraints themselves live in
-:class:`loomc.solvers.tiling.TilingModel`.
+:class:`loomc.solvers.tiling_model.TilingModel`.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 
-from loomc.solvers.tiling import prime_factors
+from loomc.solvers.tiling_model import prime_factors
 from loomc.solvers.tiling_polish import respects
 from loomc.solvers.tiling_spec import SPATIAL_X, SPATIAL_Y, TEMPORAL, TilePoint, TilingSpec
 from loomc.timeloop.mapper import (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from loomc.solvers.tiling import TilingModel
+from loomc.solvers.tiling_model import TilingModel
 from loomc.solvers.tiling_spec import TilePoint, TilingSpec
 from ortools.sat.python import cp_model
 

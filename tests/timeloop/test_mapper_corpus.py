@@ -12,8 +12,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from loomc.solvers.tiling import prime_factors
 from loomc.solvers.tiling_cost import evaluate_closed_form
+from loomc.solvers.tiling_model import prime_factors
 from loomc.solvers.tiling_spec import TilePoint
 
 from loomc.cli import run as cli_run

@@ -14,8 +14,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from loomc.solvers.tiling import SolveOptions, TilingModel, optimize, prime_factors
+from loomc.solvers.tiling import SolveOptions, optimize
 from loomc.solvers.tiling_cost import evaluate_closed_form, spans_upto
+from loomc.solvers.tiling_model import TilingModel, prime_factors
 from loomc.solvers.tiling_spec import (
     SPATIAL_X,
     TEMPORAL,

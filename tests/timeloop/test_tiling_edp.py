@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from loomc.solvers.tiling import TilingModel
 from loomc.solvers.tiling_cost import (
     evaluate_closed_form,
     no_link_at,
@@ -21,6 +20,7 @@ from loomc.solvers.tiling_cost import (
     touched,
 )
 from loomc.solvers.tiling_edp import divisors
+from loomc.solvers.tiling_model import TilingModel
 from loomc.solvers.tiling_polish import _neighbour, free_slots
 from loomc.solvers.tiling_spec import TilingSpec
 from loomc.solvers.tiling_symmetry import canonical, hoisted, merge_allowed, transparent_levels

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from loomc.solvers.tiling import TilingModel
 from loomc.solvers.tiling_cost import (
     _unlinked_by_layout,
     evaluate_closed_form,
@@ -21,6 +20,7 @@ from loomc.solvers.tiling_cost import (
     relaxed_window_fills,
 )
 from loomc.solvers.tiling_edp import _class_work, _preimage, _preimages
+from loomc.solvers.tiling_model import TilingModel
 from loomc.solvers.tiling_spec import TilePoint
 from loomc.solvers.tiling_symmetry import (
     canonical,
