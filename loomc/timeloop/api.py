@@ -133,12 +133,14 @@ class Specification:
         raise AttributeError(key)
 
     def copy(self) -> Specification:
-        return Specification(Inputs(copy.deepcopy(self.inputs.data), dict(self.inputs.origin)),
+        return Specification(Inputs(copy.deepcopy(self.inputs.data), dict(self.inputs.origin),
+                                    dict(self.inputs.positions)),
                              self.search_dirs)
 
     def parsed(self) -> tuple[Spec, Inputs, Any]:
         """The model's :class:`Spec`, the inputs without the mapper section, and that section."""
-        inputs = Inputs(copy.deepcopy(self.inputs.data), dict(self.inputs.origin))
+        inputs = Inputs(copy.deepcopy(self.inputs.data), dict(self.inputs.origin),
+                        dict(self.inputs.positions))
         rest, mapper_node = split_mapper(inputs)
         return load_spec(rest, search_dirs=self.search_dirs), rest, mapper_node
 
@@ -199,7 +201,8 @@ def run_with_mapping(spec: Specification, mapping_file: str | Path) -> ModelResu
     """Evaluate ``spec`` with the mapping stored in ``mapping_file``."""
     with_map = spec.copy()
     extra = load_inputs([mapping_file])
-    with_map.inputs.add({"mapping": extra.data["mapping"]}, str(mapping_file))
+    with_map.inputs.add({"mapping": extra.data["mapping"]}, str(mapping_file),
+                        extra.positions.get(str(mapping_file)))
     return call_model(with_map)
 
 

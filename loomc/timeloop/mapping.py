@@ -36,9 +36,9 @@ TEMPORAL, SPATIAL_X, SPATIAL_Y = 0, 1, 2
 class MappingError(LoomcError):
     """A mapping that breaks a rule (bad factors, capacity, fanout, unknown level …)."""
 
-    def __init__(self, message: str, code: str, file: str = "<mapping>"):
-        super().__init__(message, loc=SourceLocation(file), code=code,
-                         exit_code=ExitCode.RULE_VIOLATION)
+    def __init__(self, message: str, code: str, file: str | SourceLocation = "<mapping>"):
+        loc = file if isinstance(file, SourceLocation) else SourceLocation(file)
+        super().__init__(message, loc=loc, code=code, exit_code=ExitCode.RULE_VIOLATION)
 
 
 @dataclass(frozen=True)
@@ -227,7 +227,7 @@ def parse_mapping(node: Node, problem: Problem, arch: Architecture) -> Mapping:
             li = resolve_target(arch, target)
         except KeyError as exc:
             raise MappingError(f"{d.path}.target: {exc.args[0]}", "TL_MAP_LEVEL",
-                               d.file) from None
+                               d.child("target").loc) from None
         if kind in ("temporal", "spatial"):
             if kind == "spatial" and d.has("split"):
                 splits[li] = d.child("split").as_int(minimum=0)
@@ -235,7 +235,7 @@ def parse_mapping(node: Node, problem: Problem, arch: Architecture) -> Mapping:
                     raise MappingError(
                         f"{d.path}.split: split {splits[li]} exceeds the number of "
                         f"dimensions {nd} at level '{arch.storage[li].name}'", "TL_MAP_SPLIT",
-                        d.file)
+                        d.child("split").loc)
             store = tf[li] if kind == "temporal" else sf[li]
             if d.has("factors") and d.child("factors").value is not None:
                 for name, f in parse_factor_text(d.child("factors")):
@@ -243,11 +243,11 @@ def parse_mapping(node: Node, problem: Problem, arch: Architecture) -> Mapping:
                         raise MappingError(
                             f"{d.path}.factors: unknown dimension '{name}' at level "
                             f"'{arch.storage[li].name}' (dimensions: {' '.join(problem.dims)})",
-                            "TL_MAP_DIM", d.file)
+                            "TL_MAP_DIM", d.child("factors").loc)
                     if f < 1:
                         raise MappingError(
                             f"{d.path}.factors: factor of '{name}' must be >= 1, got {f}",
-                            "TL_MAP_FACTORS", d.file)
+                            "TL_MAP_FACTORS", d.child("factors").loc)
                     store[problem.dim_index(name)] = f
             if d.has("permutation") and d.child("permutation").value is not None:
                 names = parse_permutation_text(d.child("permutation"), problem.dims)
@@ -256,7 +256,7 @@ def parse_mapping(node: Node, problem: Problem, arch: Architecture) -> Mapping:
                     if name not in problem.dims:
                         raise MappingError(
                             f"{d.path}.permutation: unknown dimension '{name}'",
-                            "TL_MAP_DIM", d.file)
+                            "TL_MAP_DIM", d.child("permutation").loc)
                     order.append(problem.dim_index(name))
                 (tp if kind == "temporal" else sp)[li] = order
         elif kind in ("bypass", "datatype", "dataspace"):
@@ -270,7 +270,7 @@ def parse_mapping(node: Node, problem: Problem, arch: Architecture) -> Mapping:
                         except KeyError:
                             raise MappingError(
                                 f"{d.path}.{key}: unknown data space '{name}'",
-                                "TL_MAP_DATASPACE", d.file) from None
+                                "TL_MAP_DATASPACE", d.child(key).loc) from None
             keep[li] = cur
         elif kind == "skew":
             raise d.child("type").error("skewed mappings are not supported", "TL_UNSUPPORTED")

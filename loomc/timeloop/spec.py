@@ -21,7 +21,7 @@ from loomc.timeloop.arch import ArchConstraint, Architecture, parse_architecture
 from loomc.timeloop.ert import ActionEnergies, parse_art, parse_ert
 from loomc.timeloop.mapping import Mapping, parse_mapping
 from loomc.timeloop.problem import Problem, parse_problem
-from loomc.timeloop.yamlio import Inputs, Node, SpecError, load_yaml_text, section
+from loomc.timeloop.yamlio import Inputs, Node, SpecError, parse_yaml_text, section
 
 #: every knob of Timeloop's mapper section (underscore spelling; hyphens are normalised)
 MAPPER_KNOBS: dict[str, type | tuple[type, ...]] = {
@@ -160,7 +160,7 @@ def load_spec(inputs: Inputs, search_dirs: Iterable[Path] = ()) -> Spec:
     """Build a :class:`Spec` from merged inputs (architecture and problem are required)."""
     for key in inputs.data:
         if key not in _KNOWN_TOP:
-            raise SpecError(f"unknown top-level key '{key}'", file=inputs.where(key), path=key)
+            raise section(inputs, key).error(f"unknown top-level key '{key}'")
     if "sparse_optimizations" in inputs and inputs.get("sparse_optimizations"):
         raise SpecError("sparse optimizations are not supported: loomc models dense workloads "
                         "only", file=inputs.where("sparse_optimizations"),
@@ -198,9 +198,9 @@ def find_tables(dirs: Iterable[Path]) -> tuple[Node | None, Node | None]:
             if (ert if which == "ERT" else art) is not None:
                 continue
             for p in sorted(Path(d).glob(pattern)):
-                data = load_yaml_text(p.read_text(), str(p))
+                data, positions = parse_yaml_text(p.read_text(), str(p))
                 if which in data:
-                    node = Node(data[which], str(p), which)
+                    node = Node(data[which], str(p), which, positions)
                     if which == "ERT":
                         ert = node
                     else:

@@ -60,10 +60,31 @@ def normalize_keys(value: Any) -> Any:
     return value
 
 
-def load_yaml_text(text: str, filename: str) -> dict[str, Any]:
-    """Parse one YAML document; the top level must be a mapping."""
+#: key path (``mapping[0].target``, keys normalised) -> (line, column), 1-based
+Positions = Mapping[str, tuple[int, int]]
+
+
+def _positions(node: yaml.Node, path: str, out: dict[str, tuple[int, int]]) -> None:
+    """Record where every value of the composed YAML tree starts, by key path."""
+    if path:
+        out[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                name = key.value.replace("-", "_")
+                _positions(value, f"{path}.{name}" if path else name, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, value in enumerate(node.value):
+            _positions(value, f"{path}[{i}]", out)
+
+
+def parse_yaml_text(text: str, filename: str) -> tuple[dict[str, Any], Positions]:
+    """Parse one YAML document (top level a mapping) and where each key path sits,
+    so errors found later, on plain data, can still name ``file:line``."""
+    loader = TimeloopLoader(text)
     try:
-        data = yaml.load(text, Loader=TimeloopLoader)  # noqa: S506 - SafeLoader subclass
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         loc = SourceLocation(filename, mark.line + 1, mark.column + 1) if mark else None
@@ -72,14 +93,35 @@ def load_yaml_text(text: str, filename: str) -> dict[str, Any]:
             loc=loc or SourceLocation(filename),
             code="TL_YAML",
         ) from None
+    finally:
+        loader.dispose()
     if data is None:
-        return {}
+        return {}, {}
     if not isinstance(data, Mapping):
         raise LoomcError(
             "top level of a Timeloop input must be a mapping", loc=SourceLocation(filename),
             code="TL_YAML",
         )
-    return normalize_keys(data)
+    positions: dict[str, tuple[int, int]] = {}
+    _positions(root, "", positions)
+    return normalize_keys(data), positions
+
+
+def load_yaml_text(text: str, filename: str) -> dict[str, Any]:
+    """Parse one YAML document; the top level must be a mapping."""
+    return parse_yaml_text(text, filename)[0]
+
+
+def locate(file: str, path: str, positions: Positions | None) -> SourceLocation:
+    """``file:line:col`` of key path ``path``, or of its nearest ancestor that has a
+    position (a missing key is reported where its parent sits)."""
+    while positions and path:
+        if path in positions:
+            line, col = positions[path]
+            return SourceLocation(file, line, col)
+        cut = max(path.rfind("."), path.rfind("["))
+        path = path[:cut] if cut > 0 else ""
+    return SourceLocation(file)
 
 
 @dataclass
@@ -92,12 +134,17 @@ class Inputs:
 
     data: dict[str, Any] = field(default_factory=dict)
     origin: dict[str, str] = field(default_factory=dict)
+    #: file name -> where its key paths sit (files read from disk only)
+    positions: dict[str, Positions] = field(default_factory=dict)
 
-    def add(self, section: Mapping[str, Any], filename: str) -> None:
+    def add(self, section: Mapping[str, Any], filename: str,
+            positions: Positions | None = None) -> None:
         """Merge one file's top-level keys (later files win, as in Timeloop)."""
         for key, value in section.items():
             self.data[key] = value
             self.origin[key] = filename
+        if positions is not None:
+            self.positions[filename] = positions
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.data.get(key, default)
@@ -122,7 +169,8 @@ def load_inputs(paths: Iterable[str | Path]) -> Inputs:
                 f"cannot read input: {exc.strerror}", loc=SourceLocation(str(path)),
                 code="TL_IO",
             ) from None
-        inputs.add(load_yaml_text(text, str(path)), str(path))
+        data, positions = parse_yaml_text(text, str(path))
+        inputs.add(data, str(path), positions)
     return inputs
 
 
@@ -137,10 +185,11 @@ def inputs_from_dicts(sections: Sequence[tuple[Mapping[str, Any], str]]) -> Inpu
 class SpecError(LoomcError):
     """A bad key or value in a Timeloop input, located by file and key path."""
 
-    def __init__(self, message: str, *, file: str, path: str, code: str = "TL_SPEC"):
+    def __init__(self, message: str, *, file: str, path: str, code: str = "TL_SPEC",
+                 loc: SourceLocation | None = None):
         where = f"{path}: " if path else ""
         super().__init__(
-            f"{where}{message}", loc=SourceLocation(file), code=code,
+            f"{where}{message}", loc=loc or SourceLocation(file), code=code,
             exit_code=ExitCode.BAD_INPUT,
         )
         self.key_path = path
@@ -157,17 +206,24 @@ class Node:
     value: Any
     file: str
     path: str
+    #: where the file's key paths sit (see :func:`parse_yaml_text`); None: not from disk
+    positions: Positions | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def loc(self) -> SourceLocation:
+        """``file:line:col`` of this value (or of its nearest located ancestor)."""
+        return locate(self.file, self.path, self.positions)
 
     def error(self, message: str, code: str = "TL_SPEC") -> SpecError:
-        return SpecError(message, file=self.file, path=self.path, code=code)
+        return SpecError(message, file=self.file, path=self.path, code=code, loc=self.loc)
 
     def child(self, key: str | int) -> Node:
         if isinstance(key, int):
             path = f"{self.path}[{key}]"
-            return Node(self.value[key], self.file, path)
+            return Node(self.value[key], self.file, path, self.positions)
         path = f"{self.path}.{key}" if self.path else key
         return Node(self.value.get(key) if isinstance(self.value, Mapping) else None,
-                    self.file, path)
+                    self.file, path, self.positions)
 
     def has(self, key: str) -> bool:
         return isinstance(self.value, Mapping) and key in self.value
@@ -191,7 +247,7 @@ class Node:
                 expected = ", ".join(sorted(allowed - {TAG_KEY}))
                 raise SpecError(
                     f"unknown key '{key}' (expected one of: {expected})",
-                    file=self.file, path=sub,
+                    file=self.file, path=sub, loc=locate(self.file, sub, self.positions),
                 )
 
     def as_int(self, *, minimum: int | None = None) -> int:
@@ -248,4 +304,5 @@ class Node:
 
 def section(inputs: Inputs, key: str) -> Node:
     """The top-level section ``key`` as a :class:`Node` (missing → ``value`` None)."""
-    return Node(inputs.get(key), inputs.where(key), key)
+    file = inputs.where(key)
+    return Node(inputs.get(key), file, key, inputs.positions.get(file))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from loomc.diagnostics import ExitCode, LoomcError
@@ -231,3 +233,42 @@ def test_make_mapping_matches_yaml() -> None:
         split=[None, 1, None, None],
     )
     assert evaluate(spec, built) == evaluate(spec, mp)
+
+
+def _line_of(text: str, marker: str) -> int:
+    """1-based line of the first line of ``text`` containing ``marker``."""
+    return next(i for i, line in enumerate(text.split("\n"), 1) if marker in line)
+
+
+def _load_files(tmp_path, arch: str = ARCH, prob: str = PROB, mapping: str = GOOD):
+    from loomc.timeloop.yamlio import load_inputs
+
+    paths = []
+    for name, text in (("arch.yaml", arch), ("prob.yaml", prob), ("map.yaml", mapping)):
+        (tmp_path / name).write_text(text)
+        paths.append(tmp_path / name)
+    inputs = load_inputs(paths)
+    return load_spec(inputs), inputs
+
+
+@pytest.mark.parametrize(("which", "old", "new", "marker", "code"), [
+    ("map", "target: GlobalBuffer", "target: L2Buffer", "L2Buffer", "TL_MAP_LEVEL"),
+    ("map", "factors: K=4 R=1 P=2", "factors: K=4 Z=1 P=2", "Z=1", "TL_MAP_DIM"),
+    ("map", "split: 1", "split: 9", "split: 9", "TL_MAP_SPLIT"),
+    ("prob", "P: 16}", "P: sixteen}", "sixteen", "TL_VALUE"),
+    ("arch", "attributes: {depth: 128, width: 8, datawidth: 8}",
+     "attributes: {depth: 128, width: 8, datawidth: 8}\n    colour: red", "colour", "TL_SPEC"),
+    ("prob", "  instance:", "  shape_typo: 1\n  instance:", "shape_typo", "TL_SPEC"),
+])
+def test_errors_from_files_name_file_and_line(tmp_path, which, old, new, marker, code) -> None:
+    texts = {"arch": ARCH, "prob": PROB, "map": GOOD}
+    assert old in texts[which]
+    texts[which] = texts[which].replace(old, new, 1)
+    with pytest.raises(LoomcError) as err:
+        spec, inputs = _load_files(tmp_path, texts["arch"], texts["prob"], texts["map"])
+        load_mapping(inputs, spec)
+    assert err.value.code == code
+    loc = err.value.loc
+    assert Path(loc.file).name == f"{which}.yaml"
+    assert loc.line == _line_of(texts[which], marker), err.value.one_line()
+    assert err.value.one_line().startswith(f"{loc.file}:{loc.line}:")
