@@ -654,6 +654,43 @@ def solve(
     return _solve_once(problem, params, hint, require, use_assumptions=True)
 
 
+def solve_feasible(problem: PnRProblem, params: SolveParams | None = None) -> PnRSolution:
+    """Any mapping that meets C1–C5: the joint model without its objective, every
+    node placed and every net routed, one worker without LP relaxation.
+
+    Why a second search: on app-sized models the cost-driven solve can spend its
+    whole budget without a first mapping while this plain satisfiability search
+    finds one — matvec on Loom's medium template (bench/RESULTS.md §3) maps for
+    seed 3 in 41 deterministic units, where the mapper's solve ends UNKNOWN at
+    240.  The search is heavy-tailed in the seed (seeds 0 and 1 find nothing in
+    120 units), which ``bench/mapper_feasibility.py`` measures.  The result has no
+    objective or bound: its cost comes from the mapping (``mapper.cost``)."""
+    params = params or SolveParams()
+    m = build_model(problem)
+    m.cp.ClearObjective()
+    for lit in (*m.assume, *m.route_net):
+        m.cp.Add(lit == 1)
+    solver = cp_model.CpSolver()
+    sp = solver.parameters
+    # one worker is reproducible under a deterministic limit (no interleaving: with it
+    # the same seeds found nothing in 120 units on matvec)
+    sp.num_workers = 1
+    sp.random_seed = params.seed
+    sp.max_deterministic_time = params.deterministic_time
+    if params.wall_time is not None:
+        sp.max_time_in_seconds = params.wall_time
+    sp.linearization_level = 0
+    started = time.monotonic()
+    status = solver.Solve(m.cp)
+    wall = time.monotonic() - started
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        found = _extract(m, solver, "FEASIBLE", wall)
+        return replace(found, objective=None, bound=None,
+                       deterministic_time=solver.deterministic_time)
+    return PnRSolution(status=solver.StatusName(status), objective=None, bound=None,
+                       wall_time=wall, deterministic_time=solver.deterministic_time)
+
+
 def net_conflict(problem: PnRProblem, params: SolveParams | None = None) -> PnRSolution:
     """With every DFG node placed, which nets cannot all be routed: on
     INFEASIBLE, ``conflict`` holds net indices from CP-SAT's sufficient-

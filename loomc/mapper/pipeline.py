@@ -69,7 +69,7 @@ def _params(options: MapperOptions) -> SolveParams:
     )
 
 
-def _prepare(dfg: nx.MultiDiGraph, adg: nx.MultiDiGraph,
+def prepare(dfg: nx.MultiDiGraph, adg: nx.MultiDiGraph,
              options: MapperOptions) -> IndexedProblem | Diagnostics:
     """Candidates, the indexed problem and reachability pruning — or the
     diagnostics that end the run before any solve."""
@@ -114,7 +114,7 @@ def map_dfg(dfg: nx.MultiDiGraph, adg: nx.MultiDiGraph, options: MapperOptions) 
     params = _params(options)
     base = dict(dfg_name=dfg.graph.get("name", ""), adg_name=adg.graph.get("name", ""),
                 profile=options.profile, seed=options.seed)
-    ip = _prepare(dfg, adg, options)
+    ip = prepare(dfg, adg, options)
     if isinstance(ip, Diagnostics):
         return Mapping(**base, status="failed", diagnostics=ip)
     solution = _solve(ip, params)
@@ -130,7 +130,7 @@ def check_resources(dfg: nx.MultiDiGraph, adg: nx.MultiDiGraph,
     reachability pruning and the placement constraints (no routing) decide in
     seconds; the diagnostics name the shortage (op kind, needed, available)."""
     options = options or MapperOptions()
-    ip = _prepare(dfg, adg, options)
+    ip = prepare(dfg, adg, options)
     if isinstance(ip, Diagnostics):
         return ip
     params = SolveParams(seed=options.seed, deterministic_time=5.0)
