@@ -38,7 +38,7 @@ def _short(message: str, limit: int = 110) -> str:
     return message if len(message) <= limit else message[: limit - 3] + "..."
 
 
-def _validate(mapping, dfg, adg, adg_path: Path, dfg_path: Path) -> list[str]:
+def validate(mapping, dfg, adg, adg_path: Path, dfg_path: Path) -> list[str]:
     """Write every output and check the mapping with the independent validator."""
     with tempfile.TemporaryDirectory() as tmp:
         write_outputs(Path(tmp) / "out", mapping, dfg, adg, parse_mlir_file(adg_path),
@@ -90,7 +90,7 @@ def main() -> int:
             s = m.solver
             gap = "" if s is None or s.gap is None else f"{s.gap:.1%}"
             if m.status == "success":
-                problems = _validate(m, dfg, adg, paths[tname], path)
+                problems = validate(m, dfg, adg, paths[tname], path)
                 if problems:
                     tried.append(f"{tname}: INVALID MAPPING {problems[0]}")
                     continue
