@@ -364,13 +364,13 @@ def optimize(spec: TilingSpec, evaluate: Callable[[TilePoint], tuple[float, ...]
 
         # sliding windows keep loops on pass-through levels in the model; the hoisted
         # relaxation (tiling_symmetry.hoisted_bound) closes classes without them
-        hmodel = (TilingModel(spec, model.scale, hoisted=True)
+        hmodel = (TilingModel(spec, model.scale, hoisted=True, guide=False)
                   if transparent_levels(model.spec) and not merge_allowed(model.spec)
                   else None)
         # the floor's machinery slows a minimising search where it seldom holds
         # (res4a_branch2b: 4.3 deterministic units instead of 2.3), so a class's first,
         # minimising solve runs on the relaxation without it
-        hlite = (TilingModel(spec, model.scale, hoisted=True, window_floor=False)
+        hlite = (TilingModel(spec, model.scale, hoisted=True, window_floor=False, guide=False)
                  if hmodel is not None and hmodel.floored else None)
         proof = prove_by_cycles(
             model, light, clock, min_cycles,

@@ -28,7 +28,7 @@ evaluator can tell them from hoisted ones), and CP-SAT's bound then hardly
 moves.  So a class is first closed on the *hoisted relaxation*
 (:func:`loomc.solvers.tiling_symmetry.hoisted_bound`, ``TilingModel(...,
 hoisted=True)``): pass-through levels empty, window fills below them relaxed,
-so that its bound of ``hoisted(pt)`` never exceeds the plain bound of ``pt``.
+so that its bound of ``hoisted(pt)`` never exceeds the exact energy of ``pt``.
 A class the relaxation proves empty below the incumbent holds no better
 mapping.  A relaxed solution ``h`` stands for every ``pt`` with
 ``hoisted(pt) == h``: it is evaluated, that pre-image (or a superset: same
@@ -431,7 +431,7 @@ MAX_RELAXED = 256
 def _close_class_hoisted(model, hmodel, clock, c: int, best, offer,
                          class_limit, hlite=None) -> tuple[bool, int]:
     """Close class ``c`` on the hoisted relaxation (:func:`tiling_symmetry.hoisted_bound`):
-    its bound of ``hoisted(pt)`` never exceeds the plain bound of ``pt``, so a class the
+    its bound of ``hoisted(pt)`` never exceeds the exact energy of ``pt``, so a class the
     relaxation rules out holds no better mapping.
 
     Two steps.  A minimising solve gives the class's lower bound and its least relaxed

@@ -98,7 +98,8 @@ class TilingModel:
     """The CP-SAT model of one :class:`TilingSpec` (build once, solve many times)."""
 
     def __init__(self, spec: TilingSpec, energy_scale: int | None = None, counts: bool = True,
-                 hoisted: bool = False, window_floor: bool = True, sweep: bool = True):
+                 hoisted: bool = False, window_floor: bool = True, sweep: bool = True,
+                 guide: bool = True):
         # bound-1 dimensions dropped from projections (same counts, fewer "windows")
         spec = spec.without_unit_dims()
         self.spec = spec
@@ -114,6 +115,9 @@ class TilingModel:
         #: window loops lengthen the first loop's sweep (tiling_cost.refetch); off, the
         #: bound is weaker (never above the closed form) and the model smaller
         self.sweep = sweep
+        #: build the guide counts (``guide_vars``) too; models used only for bounds and
+        #: proofs leave them out (``guide_vars`` is then ``metric_vars``)
+        self.guide = guide
         self.m = cp_model.CpModel()
         self.scale = energy_scale or choose_energy_scale(spec)
         self.nl = len(spec.levels)
@@ -504,6 +508,14 @@ class TilingModel:
         self.m.Add(v == expr)
         return v
 
+    def _extend(self, ext, grow: list, name: str):
+        """``ext + sum(grow)`` as a variable (``ext`` itself when nothing grows)."""
+        if not grow:
+            return ext
+        e2 = self.m.NewIntVar(1, self._ub(ext) + sum(self._ub(x) for x in grow), name)
+        self.m.Add(e2 == ext + sum(grow))
+        return e2
+
     def _size(self, ds, spans: list, name: str):
         exts = [self._ext(r, spans, f"{name}_r{i}") for i, r in enumerate(ds.projection)]
         return self._mul(exts, name)
@@ -652,7 +664,7 @@ class TilingModel:
         """Literal for :func:`loomc.solvers.tiling_cost._no_zero_move`."""
         ds = self.spec.spaces[k]
         if any(c < 0 for rank in ds.projection for _, c in rank):
-            return self._and([self._or([], f"{name}_f")], name)
+            return self._or([], name)  # false: no claim on negative coefficients
         levels = set(range(level, self.nl)) | set(tops)
         oks = []
         for ri, rank in enumerate(ds.projection):
@@ -916,7 +928,7 @@ class TilingModel:
                              else self._and([opened, hasrel[lv].Not()], f"op{c}_{lv}_{k}"))
                 rest = self._mul(rest_terms, f"rest{c}_{k}")
                 rest_guide = rest
-                if slide_lits:
+                if slide_lits and self.guide:
                     extra = []
                     for cnt, isfirst, t, lv, d, crossed in slide_lits:
                         lits = [cnt, isfirst.Not()] + ([] if crossed is None
@@ -954,10 +966,12 @@ class TilingModel:
                 if stretch:
                     sweep = self._mul([n] + stretch, f"sweep{c}_{k}")
                     nm1_sweep = self._lin(sweep - 1, self._ub(sweep) - 1, f"snm{c}_{k}")
-                exts = []
+                # exts: the union with the window sweep; exts_plain: without it (for the
+                # guide, see below) — the same variable wherever no rank sweeps
+                exts, exts_plain = [], []
                 for ri, rank in enumerate(ds.projection):
                     ext = self._ext(rank, self.A[c], f"ce{c}_{k}_{ri}")
-                    grow = []
+                    grow, grow_plain = [], []
                     for d, coef in rank:
                         if d not in seld or coef == 0:
                             continue
@@ -967,20 +981,26 @@ class TilingModel:
                         if coef != 1:  # a stride can exceed the extent: min(shift, ext)
                             step = m.NewIntVar(0, self._ub(shift), f"st{c}_{k}_{ri}_{d}")
                             m.AddMinEquality(step, [shift, ext])
-                        steps = nm1 if rank_of(ds, d) is None else nm1_sweep
-                        g = self._mul([step, steps], f"gr{c}_{k}_{ri}_{d}")
+                        swept = rank_of(ds, d) is not None and nm1_sweep is not nm1
+                        g = self._mul([step, nm1_sweep if swept else nm1], f"gr{c}_{k}_{ri}_{d}")
                         grow.append(self._cond(seld[d], g, 0, f"gc{c}_{k}_{ri}_{d}"))
-                    if grow:
-                        e2 = m.NewIntVar(1, self._ub(ext) + sum(self._ub(x) for x in grow),
-                                         f"cx{c}_{k}_{ri}")
-                        m.Add(e2 == ext + sum(grow))
-                        exts.append(e2)
-                    else:
-                        exts.append(ext)
-                slid = self._mul(exts, f"cu{c}_{k}")
+                        if swept and rest_guide is not rest:  # the guide has a fill of its own
+                            g = self._mul([step, nm1], f"grp{c}_{k}_{ri}_{d}")
+                            grow_plain.append(self._cond(seld[d], g, 0, f"gp{c}_{k}_{ri}_{d}"))
+                        else:
+                            grow_plain.append(grow[-1])
+                    exts.append(self._extend(ext, grow, f"cx{c}_{k}_{ri}"))
+                    same = all(a is b for a, b in zip(grow, grow_plain, strict=True))
+                    exts_plain.append(exts[-1] if same else
+                                      self._extend(ext, grow_plain, f"cp{c}_{k}_{ri}"))
                 tiled = self._mul([self.tile[c, k], n], f"ct{c}_{k}")
                 slides = self._or(free_irr, f"ns{c}_{k}").Not()
-                cunion = self._cond(slides, slid, tiled, f"cx{c}_{k}")
+                cunion = self._cond(slides, self._mul(exts, f"cu{c}_{k}"), tiled, f"cx{c}_{k}")
+                # the guide counts every window loop outside the first one as a reload
+                # (rest_guide), so its union must not sweep over them as well
+                plain = all(a is b for a, b in zip(exts, exts_plain, strict=True))
+                cunion_guide = cunion if plain else self._cond(
+                    slides, self._mul(exts_plain, f"cug{c}_{k}"), tiled, f"cxg{c}_{k}")
                 # the relaxation's floor over the whole pre-image (tiling_cost.tile_fills)
                 floor = (self._window_floor(c, k, seld, slides, tlevels)
                          if relax and self.window_floor else None)
@@ -992,7 +1012,8 @@ class TilingModel:
                             if p > c:
                                 parent_serve[variant, c, p] = parent_serve["lb", c, p]
                         continue
-                    fill = self._mul([cunion, rr], f"cf{variant}{c}_{k}")
+                    union = cunion if variant == "lb" else cunion_guide
+                    fill = self._mul([union, rr], f"cf{variant}{c}_{k}")
                     if floor is not None and variant == "lb":
                         raised = m.NewIntVar(0, self.cap, f"cfm{c}_{k}")
                         m.AddMaxEquality(raised, [fill, floor])
@@ -1009,7 +1030,7 @@ class TilingModel:
             for lv in cand:
                 grp = self._groups(k, range(lv + 1), f"gs{lv}_{k}")
                 served[lv] = self._mul([self.cycles, grp], f"srv{lv}_{k}")
-            variants = ("lb", "guide") if slide else ("lb",)
+            variants = ("lb", "guide") if slide and self.guide else ("lb",)
             for variant in variants:
                 self._level_counts(k, variant, cand, pair, parent_serve, child_fill, served,
                                    is_k0, first_ever)
@@ -1095,6 +1116,8 @@ class TilingModel:
 
     def _bandwidth(self, lv: int, level) -> None:
         """Guide-only: the level's bandwidth keeps up (no throttling), so delay = cycles."""
+        if not self.guide:
+            return
         m = self.m
         for limit, picks in ((level.read_bandwidth, (0,)), (level.write_bandwidth, (1, 2)),
                              (level.shared_bandwidth, (0, 1, 2))):
@@ -1119,13 +1142,17 @@ class TilingModel:
         self.edp_div = 1
         self.metric_vars = {}
         self.guide_vars = {}
+        variants = ("lb", "guide") if self.guide else ("lb",)
         ubs = {v: min(_FIT, sum(self._ub(t) for t in self.energy_terms[v]) + const)
-               for v in ("lb", "guide")}
+               for v in variants}
         if "edp" in spec.metrics:
             # energy x cycles must fit: drop low digits of energy (floor: still a bound)
             while max(ubs.values()) // self.edp_div * spec.computes >= _FIT:
                 self.edp_div *= 10
         for variant, out in (("lb", self.metric_vars), ("guide", self.guide_vars)):
+            if variant not in variants:
+                out.update(self.metric_vars)
+                continue
             terms = self.energy_terms[variant]
             ub = ubs[variant]
             energy = m.NewIntVar(0, ub, f"energy_{variant}")

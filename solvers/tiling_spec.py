@@ -151,9 +151,9 @@ class TilePoint:
 
     ``factors[l][slot]`` is a tuple of one factor per dimension;
     ``order[l]`` lists the dims innermost first (all dims); ``keep[l][k]`` says
-    whether level ``l`` keeps data space ``k``.  Spatial loops carry an order
-    too (``spatial_order[l]``, innermost first) for printing only: it does not
-    change any count.
+    whether level ``l`` keeps data space ``k``.  Spatial loops have no order
+    here: the level's spatial permutation rule fixes it (:func:`spatial_rank`),
+    and the link rules of :mod:`loomc.solvers.tiling_cost` read it from there.
     """
 
     factors: tuple[dict[str, tuple[int, ...]], ...]
