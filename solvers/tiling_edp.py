@@ -317,10 +317,10 @@ def _preimages(model, hs: list[TilePoint]):
         for h in hs:
             cols, vals = _preimage_columns(model, work, h)
             rows.append(vals)
-        fixed = [i for i in range(len(cols)) if len({r[i] for r in rows}) == 1]
-        for i in fixed:
+        fixed = {i for i in range(len(cols)) if len({r[i] for r in rows}) == 1}
+        for i in sorted(fixed):
             work.Add(cols[i] == rows[0][i])
-        vary = [i for i in range(len(cols)) if i not in set(fixed)]
+        vary = [i for i in range(len(cols)) if i not in fixed]
         if not vary:
             return
         aux = []

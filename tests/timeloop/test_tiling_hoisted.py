@@ -272,18 +272,27 @@ def test_batched_preimages_keep_every_mapping_of_each(shape):
         s.parameters.num_workers = 1
         assert s.Solve(work) in (cp_model.OPTIMAL, cp_model.FEASIBLE), pt
     # and it is no larger than needed: a mapping whose hoisted form has other factors or
-    # keep flags than the batch's is outside it
-    outside = [pt for pt, h in zip(pts, hs, strict=True)
-               if (h.factors, h.keep) != (hs[0].factors, hs[0].keep)]
-    tm = TilingModel(ts)
-    tm.fix(outside[0])
-    energy = tm.metric_vars["energy"]
-    cycles = math.prod(outside[0].factor(lv, "T", d) for lv in range(len(ts.levels))
-                       for d in range(len(ts.bounds)))
-    work = _class_work(tm, energy, tm.cycles, cycles, _preimages(tm, [hs[0]]))
-    s = cp_model.CpSolver()
-    s.parameters.num_workers = 1
-    assert s.Solve(work) == cp_model.INFEASIBLE
+    # keep flags than every member of a batch of two or more (so the table of allowed
+    # assignments, not only fixed columns, decides) is outside the batch's union
+    def sig(h):
+        return (repr(h.factors), h.keep)
+
+    checked = 0
+    for pt, h in zip(pts, hs, strict=True):
+        batch = list({sig(x): x for x in hs if sig(x) != sig(h)}.values())
+        if len(batch) < 2:
+            continue
+        tm = TilingModel(ts)
+        tm.fix(pt)
+        energy = tm.metric_vars["energy"]
+        cycles = math.prod(pt.factor(lv, "T", d) for lv in range(len(ts.levels))
+                           for d in range(len(ts.bounds)))
+        work = _class_work(tm, energy, tm.cycles, cycles, _preimages(tm, batch))
+        s = cp_model.CpSolver()
+        s.parameters.num_workers = 1
+        assert s.Solve(work) == cp_model.INFEASIBLE, pt
+        checked += 1
+    assert checked >= 3
 
 
 @pytest.mark.parametrize("hoist", [True, False])
