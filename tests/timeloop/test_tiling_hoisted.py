@@ -92,19 +92,26 @@ def test_hoisted_bound_never_above_the_evaluator(shape):
 
 @pytest.mark.parametrize("shape", ["3x3", "7x7s2"])
 def test_layout_link_claims_match_the_link_test(shape, monkeypatch):
-    """Where ``_unlinked_by_layout`` rules links out at a spatial level (for the mapping
-    itself: no pass-through chain to redistribute), the evaluator's own link test fails
-    there."""
+    """Where ``_unlinked_by_layout`` rules links out at a spatial level, the evaluator's
+    own link test fails there: for the mapping itself (no pass-through chain to
+    redistribute), and — the claim the pre-image floor rests on — for its hoisted form
+    with the chains above the level, which must hold for every mapping that hoists there."""
     parsed, ts = base.parsed_and_tiling(shape)
     walk, ev = base.random_walk(ts, parsed, 400, seed=5)
     red = ts.without_unit_dims()
-    claims = 0
+    chains = transparent_levels(red)
+    claims = pre_claims = 0
     for pt, seen in base.link_tests(monkeypatch, ev, ts, walk):
+        h = hoisted(ts, pt)
         for ds, lev, hit in seen:
             claim = _unlinked_by_layout(red, pt, lev, ds, set())
             assert not (claim and hit), (ds, lev, pt)
             claims += claim
-    assert claims > 100
+            tops = {t + 1 for t in chains if t + 1 >= lev}
+            pre = _unlinked_by_layout(red, h, lev, ds, tops)
+            assert not (pre and hit), (ds, lev, pt, h)
+            pre_claims += pre
+    assert claims > 100 and pre_claims > 100
 
 
 def test_pre_image_floor_raises_the_strided_relaxation():
