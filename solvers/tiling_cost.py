@@ -268,19 +268,20 @@ def tile_fills(spec: TilingSpec, pt: TilePoint, child: int, space: int,
             union *= ext + (sweep - 1) * min(shift, ext)
         fills = union * rest
     if relax:
-        floor = relaxed_window_fills(spec, pt, child, space, first)
+        floor = relaxed_window_fills(spec, pt, child, space, first, slides)
         if floor is not None:
             return max(fills, floor)
     return fills
 
 
 def relaxed_window_fills(spec: TilingSpec, pt: TilePoint, child: int, space: int,
-                         first: int) -> int | None:
+                         first: int, slides: bool) -> int | None:
     """A fill count of ``child``'s tile of tensor ``space`` that holds for every mapping
     whose hoisted form is ``pt`` (pass-through levels empty,
     :func:`loomc.solvers.tiling_symmetry.hoisted`), or None when no such count is known
     beyond the relaxation's own.  ``first``: the first dimension above ``child`` that
-    moves the tile (the same in every such mapping).
+    moves the tile (the same in every such mapping) and ``slides`` whether its
+    consecutive tiles may overlap, both as :func:`refetch` gives them in relaxed mode.
 
     It needs every spatial level above to rule links out by its layout
     (:func:`_unlinked_by_layout`: spatial factors and the spans the chains cannot
@@ -311,7 +312,6 @@ def relaxed_window_fills(spec: TilingSpec, pt: TilePoint, child: int, space: int
         shift = sum(c * spans[d] for d, c in rank if d == first)
         steps = _prod(pt.factor(m, TEMPORAL, d) for m in above for d in range(nd))
         slid = size + (steps - 1) * (size // ext) * min(shift, ext)
-    slides = refetch(spec, pt, child, space, True)[4]
     if slides and not any(pt.factor(t, TEMPORAL, d) > 1 for t in tops for d in range(nd)
                           if d not in rel):
         return slid

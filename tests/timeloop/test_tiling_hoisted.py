@@ -56,9 +56,9 @@ def _floors(ts, h) -> int:
     for k, ds in enumerate(red.spaces):
         keepers = [lv for lv in range(len(red.levels)) if h.keep[lv][k]]
         for c in keepers[:-1]:
-            first = refetch(red, h, c, k, True)[0]
+            first, _, _, _, slides = refetch(red, h, c, k, True)
             if ds.sliding() and first >= 0 and any(t > c for t in transparent_levels(red)):
-                out += relaxed_window_fills(red, h, c, k, first) is not None
+                out += relaxed_window_fills(red, h, c, k, first, slides) is not None
     return out
 
 
