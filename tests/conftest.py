@@ -28,3 +28,23 @@ def corpus_root() -> Path:
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     return corpus_root()
+
+
+@pytest.fixture
+def disk_full_on_move(monkeypatch):
+    """``arm(n)``: the n-th file move of :func:`loomc.files.commit_files` fails with
+    "No space left on device" (the moves before it succeed)."""
+
+    def arm(n: int) -> None:
+        real = os.replace
+        calls = []
+
+        def flaky(src, dst):
+            calls.append(dst)
+            if len(calls) == n:
+                raise OSError(28, "No space left on device")
+            real(src, dst)
+
+        monkeypatch.setattr("loomc.files.os.replace", flaky)
+
+    return arm

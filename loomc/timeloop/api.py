@@ -24,7 +24,6 @@ bundled one: ``run_layer("eyeriss_like", "dnn/resnet50/layers/conv1")``.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,14 +132,11 @@ class Specification:
         raise AttributeError(key)
 
     def copy(self) -> Specification:
-        return Specification(Inputs(copy.deepcopy(self.inputs.data), dict(self.inputs.origin),
-                                    dict(self.inputs.positions)),
-                             self.search_dirs)
+        return Specification(self.inputs.copy(deep=True), self.search_dirs)
 
     def parsed(self) -> tuple[Spec, Inputs, Any]:
         """The model's :class:`Spec`, the inputs without the mapper section, and that section."""
-        inputs = Inputs(copy.deepcopy(self.inputs.data), dict(self.inputs.origin),
-                        dict(self.inputs.positions))
+        inputs = self.inputs.copy(deep=True)
         rest, mapper_node = split_mapper(inputs)
         return load_spec(rest, search_dirs=self.search_dirs), rest, mapper_node
 

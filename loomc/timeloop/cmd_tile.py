@@ -46,7 +46,7 @@ def split_mapper(inputs: Inputs) -> tuple[Inputs, object]:
     loader.
     """
     node = section(inputs, "mapper") if "mapper" in inputs else None
-    rest = Inputs(dict(inputs.data), dict(inputs.origin), dict(inputs.positions))
+    rest = inputs.copy()
     rest.data.pop("mapper", None)
     rest.origin.pop("mapper", None)
     return rest, node

@@ -17,6 +17,7 @@ so :class:`Inputs` remembers which file each top-level key came from.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,6 +146,12 @@ class Inputs:
             self.origin[key] = filename
         if positions is not None:
             self.positions[filename] = positions
+
+    def copy(self, deep: bool = False) -> Inputs:
+        """Another :class:`Inputs` with the same sections, origins and positions; ``deep``
+        also copies the section data (for callers that edit it)."""
+        data = copy.deepcopy(self.data) if deep else dict(self.data)
+        return Inputs(data, dict(self.origin), dict(self.positions))
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.data.get(key, default)

@@ -10,7 +10,6 @@ with the text parser.
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
@@ -241,19 +240,10 @@ def test_unwritable_target_is_output_error(corpus, tmp_path):
     assert blocker.read_text() == "not a directory"
 
 
-def test_failed_move_leaves_nothing(corpus, tmp_path, monkeypatch):
+def test_failed_move_leaves_nothing(corpus, tmp_path, disk_full_on_move):
     parsed, adg, dfg = _load(corpus, PAIRS["addi"])
     mapping = map_dfg(dfg, adg, MapperOptions(budget=BUDGET))
-    real = os.replace
-    calls = []
-
-    def flaky(src, dst):
-        calls.append(dst)
-        if len(calls) == 3:
-            raise OSError(28, "No space left on device")
-        real(src, dst)
-
-    monkeypatch.setattr("loomc.files.os.replace", flaky)
+    disk_full_on_move(3)
     with pytest.raises(LoomcError) as err:
         write_outputs(tmp_path / "k", mapping, dfg, adg, parsed, "balanced")
     assert err.value.exit_code == ExitCode.OUTPUT_ERROR

@@ -84,7 +84,7 @@ def test_failed_tile_keeps_no_stale_mapping(corpus, tmp_path, capsys):
         assert "improved" not in (out / "timeloop-mapper.log").read_text()
 
 
-def test_model_json_and_all_or_nothing(corpus, tmp_path, capsys, monkeypatch):
+def test_model_json_and_all_or_nothing(corpus, tmp_path, capsys, disk_full_on_move):
     ex = corpus / "timeloop/exercises/06-mapper-convlayer-eyeriss"
     files = [ex / "arch/eyeriss_like.yaml", ex / "prob/VGG02_layer5.yaml",
              ex / "ref-output/timeloop-mapper.map.yaml"]
@@ -96,17 +96,7 @@ def test_model_json_and_all_or_nothing(corpus, tmp_path, capsys, monkeypatch):
     assert sorted(Path(p).name for p in summary["files"]) == sorted(
         p.name for p in (tmp_path / "m").iterdir())
 
-    import os
-    real = os.replace
-    calls = []
-
-    def flaky(src, dst):
-        calls.append(dst)
-        if len(calls) == 2:
-            raise OSError(28, "No space left on device")
-        real(src, dst)
-
-    monkeypatch.setattr("loomc.files.os.replace", flaky)
+    disk_full_on_move(2)
     mapping = load_mapping(load_inputs(files), spec)
     with pytest.raises(LoomcError) as err:
         write_model(spec, mapping, result, tmp_path / "fail", "timeloop-model")
